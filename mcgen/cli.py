@@ -1,0 +1,140 @@
+"""The `mcgen` command: parse options, call the api, map outcomes to exit codes.
+
+Exit codes: 0 success, 1 a check found problems, 2 bad input or command line,
+3 an internal error (a bug).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mcgen.errors import McgenError
+
+app = typer.Typer(
+    help="mcgen: one YAML spec per service -> Prometheus rules, promtool tests and more.",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+)
+
+Paths = Annotated[list[Path] | None, typer.Argument(
+    help="Spec files or folders (default: specs/).", show_default=False)]
+Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
+Env = Annotated[str | None, typer.Option("--env", help="Apply this environment's overrides.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _run(action: Callable[[], int]) -> None:
+    """The one place exceptions become exit codes; users never see a traceback for
+    their own mistakes."""
+    try:
+        code = action()
+    except McgenError as exc:
+        _err(str(exc))
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:  # a bug in mcgen
+        if os.environ.get("MCGEN_DEBUG"):
+            traceback.print_exc()
+        _err(f"internal error (a bug in mcgen): {type(exc).__name__}: {exc}; "
+             "rerun with MCGEN_DEBUG=1 to see the traceback, and report it")
+        code = 3
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(paths: Paths = None, env: Env = None) -> None:
+    """Check specs against the schema and the semantic rules."""
+    def action() -> int:
+        from mcgen import api
+        model = api.validate(paths, env)
+        count = sum(len(s.metrics) for s in model.services)
+        typer.echo(f"ok: {len(model.services)} spec(s), {count} metric(s)")
+        return 0
+    _run(action)
+
+
+@app.command()
+def generate(paths: Paths = None, out: Out = Path("generated"), env: Env = None) -> None:
+    """Render every output into the output folder."""
+    def action() -> int:
+        from mcgen import api
+        changes = api.generate(paths, out, env)
+        for change in changes:
+            if change.status != "same":
+                typer.echo(f"{change.status:>7} {out / change.path}")
+        changed = sum(c.status != "same" for c in changes)
+        typer.echo(f"{len(changes)} file(s), {changed} written, under {out}/")
+        return 0
+    _run(action)
+
+
+@app.command()
+def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None) -> None:
+    """For CI: validate, fail on stale outputs, run promtool check and test."""
+    def action() -> int:
+        from mcgen import api
+        report = api.check(paths, out, env)
+        for change in report.drift:
+            what = "missing" if change.status == "new" else "stale"
+            _err(f"{out / change.path}: {what}; run `mcgen generate` and commit the result")
+        for name, result in report.promtool:
+            if not result.ok:
+                _err(f"{name} failed:\n{result.output}")
+        if report.ok:
+            typer.echo("ok: outputs are up to date; promtool check and test pass")
+        return 0 if report.ok else 1
+    _run(action)
+
+
+@app.command("test")
+def test_cmd(out: Out = Path("generated")) -> None:
+    """Run the generated promtool tests."""
+    def action() -> int:
+        from mcgen import api
+        result = api.test(out)
+        typer.echo(result.output)
+        return 0 if result.ok else 1
+    _run(action)
+
+
+@app.command()
+def init(
+    service: Annotated[str, typer.Option(help="Service name.")] = "myservice",
+    path: Annotated[Path | None, typer.Option(help="Where to write it.")] = None,
+) -> None:
+    """Write a commented starter spec that validates."""
+    def action() -> int:
+        from mcgen import starter
+        target = starter.write(service, path)
+        typer.echo(f"wrote {target}; edit it, then run `mcgen validate {target}`")
+        return 0
+    _run(action)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of spec v1 (for editors and yaml-language-server)."""
+    def action() -> int:
+        import json
+
+        from mcgen.spec.schema import schema as load
+        typer.echo(json.dumps(load(), indent=2))
+        return 0
+    _run(action)
+
+
+def main() -> None:
+    try:
+        app(prog_name="mcgen")
+    except SystemExit as exc:
+        sys.exit(exc.code)

@@ -1,0 +1,149 @@
+"""Prometheus' arithmetic, replayed in Python on the synthetic series of generated tests.
+
+promtool compares a firing alert's annotations exactly, and they print `$value`. To
+write the expected text we compute the value the way Prometheus does, operation by
+operation in IEEE doubles: series expansion (`a+bxn` adds b repeatedly), `rate()`
+(extrapolatedRate), `sum` (in label order), `histogram_quantile` (bucketQuantile).
+The generated suites run under real promtool in our own tests, which keeps this honest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mcgen.promql import Matcher
+
+
+@dataclass(frozen=True)
+class Series:
+    """A synthetic series: `start+step x count` sampled every `interval_ms` from t=0."""
+
+    name: str
+    labels: tuple[tuple[str, str], ...]  # sorted, without __name__
+    start: float
+    step: float
+    count: int  # number of steps; samples = count + 1
+    interval_ms: int
+
+    def values(self) -> list[float]:
+        out = [self.start]
+        value = self.start
+        for _ in range(self.count):
+            value += self.step  # promtool's parser adds repeatedly, it does not multiply
+            out.append(value)
+        return out
+
+    def points(self, lo_ms: int, hi_ms: int) -> list[tuple[int, float]]:
+        """Samples with lo <= t <= hi (Prometheus 2.x range selection is closed)."""
+        return [(i * self.interval_ms, v) for i, v in enumerate(self.values())
+                if lo_ms <= i * self.interval_ms <= hi_ms]
+
+    def label(self, name: str) -> str:
+        return dict(self.labels).get(name, "")
+
+    def sort_key(self) -> list[tuple[str, str]]:
+        return sorted([("__name__", self.name), *self.labels])
+
+    def matches(self, name: str, matchers: Iterable[Matcher]) -> bool:
+        return self.name == name and all(m.matches(self.label(m.label)) for m in matchers)
+
+
+LOOKBACK_MS = 300_000
+
+
+def instant(series: Series, t_ms: int) -> float | None:
+    """The value an instant selector sees at t (latest sample within the lookback)."""
+    pts = series.points(t_ms - LOOKBACK_MS, t_ms)
+    return pts[-1][1] if pts else None
+
+
+def extrapolated_rate(series: Series, t_ms: int, range_ms: int) -> float | None:
+    """rate(series[range]) at t, as Prometheus 2.42's extrapolatedRate computes it."""
+    pts = series.points(t_ms - range_ms, t_ms)
+    if len(pts) < 2:
+        return None
+    range_start, range_end = t_ms - range_ms, t_ms
+    result = pts[-1][1] - pts[0][1]
+    last = 0.0
+    for _, v in pts:
+        if v < last:
+            result += last
+        last = v
+    duration_to_start = (pts[0][0] - range_start) / 1000
+    duration_to_end = (range_end - pts[-1][0]) / 1000
+    sampled = (pts[-1][0] - pts[0][0]) / 1000
+    average = sampled / (len(pts) - 1)
+    if result > 0 and pts[0][1] >= 0:
+        duration_to_zero = sampled * (pts[0][1] / result)
+        if duration_to_zero < duration_to_start:
+            duration_to_start = duration_to_zero
+    threshold = average * 1.1
+    interval = sampled
+    interval += duration_to_start if duration_to_start < threshold else average / 2
+    interval += duration_to_end if duration_to_end < threshold else average / 2
+    factor = interval / sampled
+    factor /= range_ms / 1000  # folded into the factor, as Prometheus does (it changes ulps)
+    return result * factor
+
+
+def ordered(series: Iterable[Series]) -> list[Series]:
+    """Series in the order Prometheus iterates them (sorted by label set)."""
+    return sorted(series, key=Series.sort_key)
+
+
+def total(values: Sequence[float]) -> float | None:
+    """`sum` of one group, accumulated in iteration order."""
+    if not values:
+        return None
+    acc = values[0]
+    for v in values[1:]:
+        acc += v
+    return acc
+
+
+def rate_sum(series: Iterable[Series], t_ms: int, range_ms: int) -> float | None:
+    rates = [r for s in ordered(series) if (r := extrapolated_rate(s, t_ms, range_ms)) is not None]
+    return total(rates)
+
+
+def bucket_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float:
+    """histogram_quantile over (upper bound, cumulative rate) pairs (Prometheus 2.42)."""
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    bs = sorted(buckets)
+    if not bs or not math.isinf(bs[-1][0]):
+        return math.nan
+    merged: list[list[float]] = []
+    for upper, count in bs:  # coalesceBuckets
+        if merged and merged[-1][0] == upper:
+            merged[-1][1] += count
+        else:
+            merged.append([upper, count])
+    top = 0.0
+    for b in merged:  # ensureMonotonic
+        if b[1] > top:
+            top = b[1]
+        elif b[1] < top:
+            b[1] = top
+    if len(merged) < 2:
+        return math.nan
+    observations = merged[-1][1]
+    if observations == 0:
+        return math.nan
+    rank = q * observations
+    b = next(i for i in range(len(merged) - 1 + 1) if i == len(merged) - 1 or
+             merged[i][1] >= rank)
+    if b == len(merged) - 1:
+        return merged[-2][0]
+    if b == 0 and merged[0][0] <= 0:
+        return merged[0][0]
+    start, end, count = 0.0, merged[b][0], merged[b][1]
+    if b > 0:
+        start = merged[b - 1][0]
+        count -= merged[b - 1][1]
+        rank -= merged[b - 1][1]
+    return start + (end - start) * (rank / count)

@@ -1,0 +1,185 @@
+"""The only place PromQL text is assembled.
+
+Everything user-supplied (label values, regexes, metric names) reaches PromQL through
+the quoting helpers here: `string_literal` for label values and `regex_literal` for a
+literal inside a regex.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_DURATION_RE = re.compile(r"^(?:([0-9]+)(ms|s|m|h|d|w|y))+$")
+_DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
+_UNIT_MS = {"y": 365 * 86_400_000, "w": 7 * 86_400_000, "d": 86_400_000, "h": 3_600_000,
+            "m": 60_000, "s": 1000, "ms": 1}
+_UNIT_ORDER = ("y", "w", "d", "h", "m", "s", "ms")
+_ORDER_INDEX = {u: i for i, u in enumerate(_UNIT_ORDER)}
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    """A Prometheus duration, kept as integer milliseconds."""
+
+    ms: int
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        """Parse `1h30m`; raises ValueError when the text is not a Prometheus duration."""
+        if not _DURATION_RE.match(text):
+            raise ValueError(f"not a duration: {text!r}")
+        parts = _DURATION_PART.findall(text)
+        order = [_ORDER_INDEX[unit] for _, unit in parts]
+        if order != sorted(set(order)) or len(order) != len(set(order)):
+            raise ValueError(f"units out of order or repeated: {text!r}")
+        return cls(sum(int(n) * _UNIT_MS[unit] for n, unit in parts))
+
+    @property
+    def seconds(self) -> float:
+        return self.ms / 1000
+
+    def __str__(self) -> str:
+        """Canonical text: largest units first, weeks and years avoided (1d, not 1w)."""
+        if self.ms == 0:
+            return "0s"
+        rest, out = self.ms, []
+        for unit in ("d", "h", "m", "s", "ms"):
+            n, rest = divmod(rest, _UNIT_MS[unit])
+            if n:
+                out.append(f"{n}{unit}")
+        return "".join(out)
+
+
+def string_literal(value: str) -> str:
+    """A double-quoted PromQL string literal holding exactly `value`."""
+    out = ['"']
+    for ch in value:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+_RE2_SPECIAL = set("\\.+*?()|[]{}^$")
+
+
+def regex_escape(value: str) -> str:
+    """Escape `value` so that an RE2 regex matches it literally."""
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in value)
+
+
+def alternation(values: Iterable[str]) -> str:
+    """A regex matching exactly one of `values` (sorted, for stable output)."""
+    return "|".join(regex_escape(v) for v in sorted(set(values)))
+
+
+@dataclass(frozen=True, order=True)
+class Matcher:
+    """One label matcher: label, operator (=, !=, =~, !~) and value (a regex for =~/!~)."""
+
+    label: str
+    op: str
+    value: str
+
+    @classmethod
+    def from_spec(cls, label: str, spec: str | Sequence[str]) -> Matcher:
+        """`"x"` is =, `"!x"` is !=, `"~re"` is =~, `"!~re"` is !~, a list is =~ alternation."""
+        if not isinstance(spec, str):
+            return cls(label, "=~", alternation(spec))
+        if spec.startswith("!~"):
+            return cls(label, "!~", spec[2:])
+        if spec.startswith("!"):
+            return cls(label, "!=", spec[1:])
+        if spec.startswith("~"):
+            return cls(label, "=~", spec[1:])
+        return cls(label, "=", spec)
+
+    def __str__(self) -> str:
+        return f"{self.label}{self.op}{string_literal(self.value)}"
+
+    @property
+    def is_regex(self) -> bool:
+        return self.op in ("=~", "!~")
+
+    def matches(self, value: str) -> bool:
+        """Whether a series with this label value is selected (RE2 anchors fully)."""
+        if self.op == "=":
+            return value == self.value
+        if self.op == "!=":
+            return value != self.value
+        hit = re.fullmatch(self.value, value, flags=re.DOTALL) is not None
+        return hit if self.op == "=~" else not hit
+
+
+def selector(metric: str, matchers: Iterable[Matcher] = ()) -> str:
+    """`metric{a="x",b=~"y"}`, or the bare name when there are no matchers."""
+    inner = ",".join(str(m) for m in sorted(matchers))
+    return f"{metric}{{{inner}}}" if inner else metric
+
+
+def number(value: float) -> str:
+    """A float as PromQL reads it back exactly (shortest round-trip form)."""
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def le_spellings(bound: float) -> list[str]:
+    """The ways clients write the same bucket bound: Go/JS `1`, Python `1.0`, and so on."""
+    out = {number(bound), repr(float(bound))}
+    if bound == int(bound) and abs(bound) < 1e15:
+        out.add(f"{int(bound)}.0")
+        out.add(str(int(bound)))
+    out.add(f"{bound:g}")
+    return sorted(out)
+
+
+def le_matcher(bound: float) -> Matcher:
+    """Matches the `le` label of `bound` however the client spelled it."""
+    spellings = le_spellings(bound)
+    if len(spellings) == 1:
+        return Matcher("le", "=", spellings[0])
+    return Matcher("le", "=~", alternation(spellings))
+
+
+def by_clause(labels: Sequence[str]) -> str:
+    return f"by ({', '.join(labels)})"
+
+
+def rate(metric: str, matchers: Iterable[Matcher], window: Duration) -> str:
+    return f"rate({selector(metric, matchers)}[{window}])"
+
+
+def aggregate(op: str, labels: Sequence[str], inner: str) -> str:
+    """`sum by (a, b) (inner)`; without labels, `sum(inner)`."""
+    return f"{op} {by_clause(labels)} ({inner})" if labels else f"{op}({inner})"
+
+
+def histogram_quantile(q: float, inner: str) -> str:
+    return f"histogram_quantile({number(q)}, {inner})"
+
+
+def compare(expr: str, op: str, threshold: float) -> str:
+    return f"{expr} {op} {number(threshold)}"
+
+
+def recording_name(level: Sequence[str], metric: str, operation: str) -> str:
+    """`level:metric:operation`, the Prometheus convention for recorded series."""
+    return f"{'_'.join(level) or 'all'}:{metric}:{operation}"

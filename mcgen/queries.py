@@ -1,0 +1,132 @@
+"""The PromQL of every generated rule, composed from promql.py's quoting primitives.
+
+Rate-based alerts read recorded series (`level:metric:rateW`), recorded at the level of
+the alert's `by` labels plus the labels its selectors filter on, so that one recording
+serves every alert and dashboard panel that needs the same rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mcgen import promql
+from mcgen.promql import Duration, Matcher
+from mcgen.spec.model import Alert, Metric, Override
+
+
+@dataclass(frozen=True, order=True)
+class Recording:
+    name: str
+    expr: str
+
+
+@dataclass(frozen=True)
+class _Input:
+    """A rate the alert reads: the series, the level it is recorded at, the window."""
+
+    series: str
+    level: tuple[str, ...]
+    window: Duration
+    select: tuple[Matcher, ...]
+
+    @property
+    def recording(self) -> Recording:
+        op = f"rate{self.window}"
+        name = promql.recording_name(self.level, self.series, op)
+        expr = promql.aggregate("sum", self.level, promql.rate(self.series, (), self.window))
+        return Recording(name, expr)
+
+    def read(self, by: Sequence[str], extra: Sequence[Matcher]) -> str:
+        """The recorded rate summed to `by` (plus le for buckets), filtered."""
+        matchers = (*self.select, *extra)
+        keep = (*sorted(by), "le") if self.level and self.level[-1] == "le" else tuple(sorted(by))
+        rec = self.recording.name
+        if not matchers and keep == self.level:
+            return rec
+        return promql.aggregate("sum", keep, promql.selector(rec, matchers))
+
+
+def _level(by: Sequence[str], select: Sequence[Matcher], bucket: bool = False) -> tuple[str, ...]:
+    labels = tuple(sorted(set(by) | {m.label for m in select}))
+    return (*labels, "le") if bucket else labels
+
+
+def inputs(alert: Alert, metric: Metric) -> list[_Input]:
+    """The rates an alert reads (empty for alerts on raw gauges and summaries)."""
+    w, by, sel = alert.window, alert.by, alert.select
+    if alert.kind == "quantile" and metric.type == "histogram":
+        return [_Input(f"{metric.name}_bucket", _level(by, sel, True), w, sel)]
+    if alert.kind == "rate":
+        series = f"{metric.name}_count" if metric.type == "histogram" else metric.name
+        return [_Input(series, _level(by, sel), w, sel)]
+    if alert.kind == "ratio":
+        num = _Input(metric.name, _level(by, sel), w, sel)
+        den_sel = alert.ratio_select
+        return [num, _Input(alert.ratio_metric or "", _level(by, den_sel), w, den_sel)]
+    return []
+
+
+def recordings(alert: Alert, metric: Metric) -> list[Recording]:
+    return [i.recording for i in inputs(alert, metric)]
+
+
+def quantity(alert: Alert, metric: Metric, extra: Sequence[Matcher] = ()) -> str:
+    """The alerted quantity (no comparison) restricted by `extra` matchers."""
+    by = sorted(alert.by)
+    sel = (*alert.select, *extra)
+    if alert.kind == "quantile" and metric.type == "histogram":
+        (bucket,) = inputs(alert, metric)
+        return promql.histogram_quantile(alert.quantile or 0, bucket.read(by, extra))
+    if alert.kind == "quantile":
+        q = promql.le_matcher(alert.quantile or 0)
+        return promql.aggregate("max", by, promql.selector(
+            metric.name, (*sel, Matcher("quantile", q.op, q.value))))
+    if alert.kind == "rate":
+        (counter,) = inputs(alert, metric)
+        return counter.read(by, extra)
+    if alert.kind == "ratio":
+        num, den = inputs(alert, metric)
+        return f"{num.read(by, extra)} / {den.read(by, extra)}"
+    if alert.kind == "value":
+        return promql.aggregate("max" if alert.op == ">" else "min", by,
+                                promql.selector(metric.name, sel))
+    if alert.kind == "stale":
+        return "time() - " + promql.aggregate("max", by, promql.selector(metric.name, sel))
+    raw = metric.name if metric.type in ("counter", "gauge") else f"{metric.name}_count"
+    return f"absent({promql.selector(raw, sel)})"
+
+
+def _condition(alert: Alert, metric: Metric, extra: Sequence[Matcher], threshold: float) -> str:
+    if alert.kind == "stale":
+        return promql.compare(quantity(alert, metric, extra), ">",
+                              (alert.stale_after or Duration(0)).seconds)
+    return promql.compare(quantity(alert, metric, extra), alert.op or ">", threshold)
+
+
+def _disjoint(a: Override, b: Override) -> bool:
+    """True when no series can match both (an equality on the same label differs)."""
+    eq_a = {m.label: m.value for m in a.match if m.op == "="}
+    return any(m.op == "=" and m.label in eq_a and eq_a[m.label] != m.value for m in b.match)
+
+
+def alert_expr(alert: Alert, metric: Metric) -> str:
+    """One expression per alert; overrides become disjoint branches joined by `or`, so
+    the alert stays a single rule (two same-named rules with equal labels would be
+    duplicates to promtool)."""
+    if alert.kind == "absent":
+        return quantity(alert, metric)
+    if not alert.overrides:
+        return _condition(alert, metric, (), alert.threshold or 0)
+    branches = []
+    for i, o in enumerate(alert.overrides):
+        earlier = [p for p in alert.overrides[:i] if not _disjoint(p, o)]
+        branches.append(_unless(_condition(alert, metric, o.match, o.threshold),
+                                [quantity(alert, metric, p.match) for p in earlier]))
+    branches.append(_unless(_condition(alert, metric, (), alert.threshold or 0),
+                            [quantity(alert, metric, o.match) for o in alert.overrides]))
+    return "\nor\n".join(f"({b})" for b in branches)
+
+
+def _unless(expr: str, excluded: Sequence[str]) -> str:
+    return " unless ".join([expr, *(f"({e})" for e in excluded)])

@@ -1,0 +1,234 @@
+"""Synthetic situations that prove an alert: who it is about, what series, what happens.
+
+For every alert and every "subject" (each override, and the alert's own threshold) we
+choose label values that reach exactly that threshold, build realistic series (two
+scraped instances, cumulative histogram buckets with _count and _sum), and replay
+Prometheus' arithmetic to know when the condition becomes true and what $value is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re._parser as sre  # the stdlib regex parser, to build a string a regex matches
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from mcgen import emulate
+from mcgen.emulate import Series
+from mcgen.promql import Matcher
+from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Override
+
+INSTANCES = ("host-1:8000", "host-2:8000")
+HISTOGRAM_TOTAL = 10_000  # observations per step, so integer counts interpolate finely
+
+
+class Unprovable(Exception):
+    """No synthetic data can show this alert's behaviour (the spec is contradictory)."""
+
+
+def example_for(regex: str) -> str | None:
+    """A string `regex` fully matches, or None."""
+    try:
+        parsed = sre.parse(regex)
+    except re.error:
+        return None
+
+    def build(items: Sequence[tuple[object, object]]) -> str:
+        out = []
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(av))  # type: ignore[arg-type]
+            elif name == "NOT_LITERAL":
+                out.append("a" if av != ord("a") else "b")
+            elif name == "ANY":
+                out.append("x")
+            elif name == "IN":
+                out.append(_from_class(av))  # type: ignore[arg-type]
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, _, sub = av  # type: ignore[misc]
+                out.append(build(sub) * max(lo, 0))
+            elif name == "SUBPATTERN":
+                out.append(build(av[-1]))  # type: ignore[index]
+            elif name == "BRANCH":
+                out.append(build(av[1][0]))  # type: ignore[index]
+            elif name in ("AT",):
+                continue
+            else:
+                raise ValueError(name)
+        return "".join(out)
+
+    try:
+        text = build(list(parsed))
+    except (ValueError, TypeError):
+        return None
+    return text if re.fullmatch(regex, text, flags=re.DOTALL) else None
+
+
+def _from_class(items: Sequence[tuple[object, object]]) -> str:
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(av)  # type: ignore[arg-type]
+        if name == "RANGE":
+            return chr(av[0])  # type: ignore[index]
+        if name == "CATEGORY":
+            return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(av), "a")
+    return "a"
+
+
+def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Matcher]
+                ) -> list[str]:
+    if values is not None:
+        return list(values)
+    found = []
+    for m in matchers:
+        if m.label != name:
+            continue
+        if m.op == "=":
+            found.append(m.value)
+        elif m.op == "=~" and (ex := example_for(m.value)) is not None:
+            found.append(ex)
+    return [*found, "example", "example-2"]
+
+
+def pick_labels(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
+                avoid: Sequence[Sequence[Matcher]]) -> dict[str, str] | None:
+    """Declared label values meeting every `want` matcher and no whole group of `avoid`."""
+    every = [*want, *(m for group in avoid for m in group)]
+    names = list(metric.label_names)
+    pools = [_candidates(n, metric.label(n).values if metric.label(n) else None, every)
+             for n in names]
+    for combo in itertools.islice(itertools.product(*pools), 20_000):
+        labels = dict(zip(names, combo, strict=True))
+        if not all(m.matches(labels.get(m.label, "")) for m in want):
+            continue
+        if any(all(m.matches(labels.get(m.label, "")) for m in group) for group in avoid):
+            continue
+        for target in TARGET_LABELS:
+            if target in by:
+                labels[target] = INSTANCES[0] if target == "instance" else "mcgen-test"
+        return labels
+    return None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The series an alert judges against one threshold (an override's or its own)."""
+
+    labels: dict[str, str]
+    threshold: float
+    override: Override | None
+
+    def describe(self, alert: Alert) -> str:
+        shown = ", ".join(f"{k}={self.labels[k]}" for k in alert.by if k in self.labels)
+        return f" ({shown})" if shown else ""
+
+
+def subjects(alert: Alert, metric: Metric) -> Iterator[Subject]:
+    """One subject per override (first match wins) and one for the alert's threshold."""
+    for i, o in enumerate(alert.overrides):
+        labels = pick_labels(metric, alert.by, (*alert.select, *o.match),
+                             [p.match for p in alert.overrides[:i]])
+        if labels is None:
+            raise Unprovable(f"no series can reach override {i + 1}: earlier overrides or "
+                             "'select' take every value it matches")
+        yield Subject(labels, o.threshold, o)
+    labels = pick_labels(metric, alert.by, alert.select, [o.match for o in alert.overrides])
+    if labels is not None:
+        yield Subject(labels, alert.threshold or 0.0, None)
+    elif not alert.overrides:
+        raise Unprovable("no label values satisfy 'select'")
+
+
+def _instances(alert: Alert) -> tuple[str, ...]:
+    return INSTANCES[:1] if "instance" in alert.by else INSTANCES
+
+
+def _with_target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str],
+                                                                               ...]:
+    full = {"job": service, **labels, "instance": labels.get("instance", instance)}
+    return tuple(sorted(full.items()))
+
+
+@dataclass(frozen=True)
+class Timing:
+    step_ms: int  # sample interval of the synthetic series
+    eval_ms: int  # rule evaluation interval
+
+
+def histogram_counts(q: float, buckets: Sequence[float], v: float) -> list[int]:
+    """Per-step observations in each bucket (last: above the largest) whose q-quantile
+    estimate is close to v."""
+    n = HISTOGRAM_TOTAL
+    bounds = [0.0, *buckets]
+    i = next(k for k in range(1, len(bounds)) if v <= bounds[k])
+    lower, upper = bounds[i - 1], bounds[i]
+    frac = (v - lower) / (upper - lower)
+    counts = [0] * (len(buckets) + 1)
+    if frac <= q and i > 1:
+        below = round(n * (q - frac) / (1 - frac))
+        counts[i - 2], counts[i - 1] = below, n - below
+    else:
+        inside = min(n, round(q * n / frac))
+        counts[i - 1] = inside
+        counts[min(i, len(buckets))] += n - inside
+    return counts
+
+
+def histogram_series(metric: Metric, labels: dict[str, str], service: str, counts: list[int],
+                     steps: int, timing: Timing, instances: Sequence[str]) -> list[Series]:
+    out = []
+    mids = [(lo + hi) / 2 for lo, hi in zip((0.0, *metric.buckets), metric.buckets,
+                                            strict=False)] + [metric.buckets[-1] * 1.5]
+    total_sum = round(sum(c * m for c, m in zip(counts, mids, strict=True)), 6)
+    for inst in instances:
+        base = _with_target(labels, inst, service)
+        cumulative = 0
+        for bound, count in zip([*metric.buckets, math.inf], counts, strict=True):
+            cumulative += count
+            le = "+Inf" if math.isinf(bound) else _le_text(bound)
+            out.append(Series(f"{metric.name}_bucket", tuple(sorted((*base, ("le", le)))),
+                              0.0, float(cumulative), steps, timing.step_ms))
+        out.append(Series(f"{metric.name}_count", base, 0.0, float(sum(counts)), steps,
+                          timing.step_ms))
+        out.append(Series(f"{metric.name}_sum", base, 0.0, total_sum, steps, timing.step_ms))
+    return out
+
+
+def _le_text(bound: float) -> str:
+    """How the Python client writes a bound (the Go client would drop the .0)."""
+    return repr(float(bound))
+
+
+def counter_series(name: str, labels: dict[str, str], service: str, per_second: float,
+                   steps: int, timing: Timing, instances: Sequence[str]) -> list[Series]:
+    step = per_second * timing.step_ms / 1000 / len(instances)
+    return [Series(name, _with_target(labels, inst, service), 0.0, step, steps, timing.step_ms)
+            for inst in instances]
+
+
+def gauge_series(name: str, labels: dict[str, str], service: str, start: float, step: float,
+                 steps: int, timing: Timing, instances: Sequence[str]) -> list[Series]:
+    return [Series(name, _with_target(labels, inst, service), start, step, steps, timing.step_ms)
+            for inst in instances]
+
+
+def bucket_rates(series: Sequence[Series], name: str, t: int, window_ms: int
+                 ) -> list[tuple[float, float]]:
+    by_le: dict[str, list[Series]] = {}
+    for s in series:
+        if s.name == name:
+            by_le.setdefault(s.label("le"), []).append(s)
+    out = []
+    for le, group in by_le.items():
+        rate = emulate.rate_sum(group, t, window_ms)
+        if rate is None:
+            return []
+        out.append((math.inf if le == "+Inf" else float(le), rate))
+    return out
+
+
+def model_metric(model: Model, name: str) -> Metric:
+    return model.metrics[name]

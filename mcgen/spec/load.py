@@ -1,0 +1,165 @@
+"""Read spec files into plain data plus the position of every node.
+
+PyYAML's composed nodes carry marks; we walk them ourselves (instead of using
+`safe_load`) so that every value, and every mapping key, keeps its file, line and
+column for error messages later in the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mcgen.errors import Position, SpecProblem, shorten
+
+JsonPath = tuple[str | int, ...]
+
+# An alias expands to a copy of its anchor's subtree. A "billion laughs" document is
+# tiny on disk but expands exponentially; we stop counting well before that hurts.
+MAX_NODES = 100_000
+MAX_FILE_BYTES = 5_000_000
+
+
+@dataclass
+class Document:
+    """One spec file: its data and where each part of it was written."""
+
+    path: str
+    data: Any
+    values: dict[JsonPath, Position] = field(default_factory=dict)
+    keys: dict[JsonPath, Position] = field(default_factory=dict)
+
+    def pos(self, path: JsonPath, key: bool = False) -> Position:
+        """Position of the node at `path` (its key if `key`), else its nearest ancestor."""
+        table = self.keys if key else self.values
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), Position(self.path, 1, 1))
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Walker:
+    def __init__(self, doc: Document, loader: yaml.SafeLoader) -> None:
+        self.doc = doc
+        self.loader = loader
+        self.count = 0
+        self.problems: list[SpecProblem] = []
+
+    def _pos(self, node: yaml.Node) -> Position:
+        mark = node.start_mark
+        return Position(self.doc.path, mark.line + 1, mark.column + 1)
+
+    def walk(self, node: yaml.Node, path: JsonPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
+        self.doc.values[path] = self._pos(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        for key, value in node.value:
+            if key.tag == "tag:yaml.org,2002:merge":
+                merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for sub in merged:
+                    if isinstance(sub, yaml.MappingNode):
+                        yield from self._pairs(sub)
+            else:
+                yield key, value
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in self._pairs(node):
+            key = (
+                self.loader.construct_object(key_node)
+                if isinstance(key_node, yaml.ScalarNode)
+                else key_node.tag
+            )
+            if not isinstance(key, str) or not isinstance(key_node, yaml.ScalarNode):
+                # YAML 1.1 reads `on`, `yes`, `1` as non-strings; keys must be names.
+                self.problems.append(
+                    SpecProblem(
+                        self._pos(key_node),
+                        f"key {shorten(key)} is not a string",
+                        "quote it",
+                    )
+                )
+                key = str(key)
+            if key in out:
+                self.problems.append(
+                    SpecProblem(
+                        self._pos(key_node),
+                        f"duplicate key '{key}'",
+                        "remove one of them (YAML would silently keep the last)",
+                    )
+                )
+            self.doc.keys[(*path, key)] = self._pos(key_node)
+            out[key] = self.walk(value_node, (*path, key))
+        return out
+
+
+def load_text(text: str, path: str) -> tuple[Document, list[SpecProblem]]:
+    """Parse one spec's text. Returns the document and any problems found while reading."""
+    doc = Document(path, None)
+    start = Position(path, 1, 1)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return doc, [SpecProblem(start, "the file is empty", "write a spec (see `mcgen init`)")]
+        walker = _Walker(doc, loader)
+        doc.data = walker.walk(root, ())
+        return doc, walker.problems
+    except _TooBig:
+        return doc, [
+            SpecProblem(
+                start,
+                f"the document expands to more than {MAX_NODES} nodes (YAML aliases?)",
+                "write the spec out without deeply nested aliases",
+            )
+        ]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(path, mark.line + 1, mark.column + 1) if mark else start
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        return doc, [SpecProblem(pos, f"YAML syntax error: {what}", "fix the YAML syntax")]
+    except yaml.YAMLError as exc:
+        return doc, [SpecProblem(start, f"YAML error: {shorten(str(exc), 80)}", "fix the YAML")]
+    finally:
+        loader.dispose()
+
+
+def load_file(path: Path, shown: str) -> tuple[Document, list[SpecProblem]]:
+    """Read a spec file from disk; `shown` is the path as it appears in messages."""
+    start = Position(shown, 1, 1)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Document(shown, None), [
+            SpecProblem(start, f"cannot read the file ({exc.strerror})", "check the path")
+        ]
+    if len(raw) > MAX_FILE_BYTES:
+        return Document(shown, None), [
+            SpecProblem(start, f"the file is larger than {MAX_FILE_BYTES} bytes", "split it")
+        ]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Document(shown, None), [
+            SpecProblem(start, f"not UTF-8 (byte {exc.start})", "save the file as UTF-8")
+        ]
+    return load_text(text, shown)

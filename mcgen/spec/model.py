@@ -1,0 +1,121 @@
+"""The validated model: frozen dataclasses that targets render from.
+
+Everything here is resolved: defaults applied, environment overrides applied, matchers
+parsed. Targets never look at raw spec data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mcgen.errors import Position
+from mcgen.promql import Duration, Matcher
+
+# Labels a scrape adds to every series; an alert may aggregate by them without
+# the spec declaring them.
+TARGET_LABELS = ("instance", "job")
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    values: tuple[str, ...] | None  # None: unbounded
+
+
+@dataclass(frozen=True)
+class Override:
+    match: tuple[Matcher, ...]
+    threshold: float
+    pos: Position
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    kind: str  # quantile | rate | ratio | value | stale | absent
+    metric: str
+    op: str | None  # ">" or "<"; None for stale and absent
+    threshold: float | None
+    quantile: float | None
+    ratio_metric: str | None
+    ratio_select: tuple[Matcher, ...]
+    stale_after: Duration | None
+    for_: Duration
+    window: Duration
+    severity: str
+    by: tuple[str, ...]
+    select: tuple[Matcher, ...]
+    summary: str
+    description: str
+    labels: tuple[tuple[str, str], ...]
+    overrides: tuple[Override, ...]
+    pos: Position
+
+    @property
+    def comparison_word(self) -> str:
+        return "above" if self.op == ">" else "below"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    type: str  # counter | gauge | histogram | summary
+    help: str
+    unit: str | None
+    group: str | None
+    source: str | None
+    labels: tuple[Label, ...]
+    buckets: tuple[float, ...]
+    quantiles: tuple[float, ...]
+    multiprocess_mode: str | None
+    alerts: tuple[Alert, ...]
+    pos: Position
+
+    def label(self, name: str) -> Label | None:
+        return next((lb for lb in self.labels if lb.name == name), None)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(lb.name for lb in self.labels)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    title: str
+    uid: str
+    folder: str | None = None
+    tags: tuple[str, ...] = ()
+    refresh: str | None = None
+    time_from: str = "now-6h"
+
+
+@dataclass(frozen=True)
+class Service:
+    """One spec file, resolved for one environment (or none)."""
+
+    source: str  # the spec path as shown to users, e.g. specs/codehub.yaml
+    name: str
+    description: str | None
+    alert_labels: tuple[tuple[str, str], ...]
+    runbook_base_url: str | None
+    interval: Duration | None
+    dashboard: Dashboard
+    metrics: tuple[Metric, ...]
+    environment: str | None = None
+    environments: tuple[str, ...] = ()
+    metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        return tuple(a for m in self.metrics for a in m.alerts)
+
+    def metric(self, name: str) -> Metric:
+        return self.metric_index[name]
+
+
+@dataclass(frozen=True)
+class Model:
+    """Every service of a run. Metric names are unique across it."""
+
+    services: tuple[Service, ...]
+    metrics: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)

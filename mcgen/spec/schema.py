@@ -1,0 +1,184 @@
+"""JSON Schema validation with messages a person can act on, at the right line."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from mcgen.errors import SpecProblem, shorten
+from mcgen.spec.load import Document
+
+# What a pattern-checked field is, for messages: (what it must be, what to do).
+_PATTERNS: dict[str, tuple[str, str]] = {
+    "^[a-z][a-z0-9_]*$": (
+        "a lowercase name", "use lowercase letters, digits and _, starting with a letter"),
+    "^[a-zA-Z_:][a-zA-Z0-9_:]*$": (
+        "a valid Prometheus metric name", "use letters, digits, _ and :, not starting with a digit"),
+    "^[a-zA-Z_][a-zA-Z0-9_]*$": (
+        "a valid Prometheus label name", "use letters, digits and _, not starting with a digit"),
+    "^[A-Z][A-Za-z0-9]*$": (
+        "a CamelCase alert name", "start with a capital letter and use only letters and digits"),
+    "^[a-z][a-z0-9-]*$": ("a lowercase slug", "use lowercase letters, digits and -"),
+    "^[a-z][a-z0-9_-]*$": ("a lowercase name", "use lowercase letters, digits, _ and -"),
+    "^([0-9]+(ms|s|m|h|d|w|y))+$": (
+        "a Prometheus duration", "write it like 30s, 5m, 1h30m or 1d"),
+    "^https?://": ("an http(s) URL", "start it with https://"),
+    "^[A-Za-z0-9_-]{1,40}$": (
+        "a Grafana uid", "use at most 40 letters, digits, _ and -"),
+}
+
+_TYPES = {"string": "a string", "number": "a number", "integer": "an integer",
+          "object": "a mapping", "array": "a list", "boolean": "true or false", "null": "null"}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("mcgen.spec").joinpath("schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return shorten(value)
+
+
+def _type_hint(expected: str, value: Any) -> str:
+    if expected == "string" and isinstance(value, bool):
+        return "YAML reads yes/no/on/off/true/false as booleans; quote it"
+    if expected == "string" and isinstance(value, (int, float)):
+        return "quote it"
+    if expected == "number" and isinstance(value, str):
+        return "write a plain number in the metric's unit (0.5, not 500ms; 1.0e3, not 1e3)"
+    return f"write {_TYPES.get(expected, expected)}"
+
+
+def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
+    path = tuple(err.absolute_path)
+    where = _where(path)
+    pos = doc.pos(path)
+    value = err.instance
+    kind = err.validator
+    if kind == "additionalProperties" and isinstance(value, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        out = []
+        for key in sorted(set(value) - set(allowed)):
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+            out.append(SpecProblem(doc.pos((*path, key), key=True),
+                                   f"unknown key '{shorten(key, 60)[1:-1]}'", hint))
+        return out
+    if kind == "required":
+        missing = str(err.validator_value)
+        names = [k for k in err.validator_value if k not in value] if isinstance(value, dict) else []
+        missing = names[0] if names else missing
+        return [SpecProblem(pos, f"'{where}' is missing the required key '{missing}'",
+                            f"add '{missing}'")]
+    if kind == "type":
+        expected = str(err.validator_value)
+        return [SpecProblem(pos, f"'{where}' must be {_TYPES.get(expected, expected)}, "
+                                 f"not {_describe(value)}", _type_hint(expected, value))]
+    if kind == "pattern":
+        what, hint = _PATTERNS.get(str(err.validator_value), ("valid", "fix it"))
+        if path and path[-1] == "version":
+            what = "1"
+        key_pos = doc.pos(path, key=True) if err.validator == "pattern" and isinstance(
+            err.parent, ValidationError) and err.parent.validator == "propertyNames" else pos
+        return [SpecProblem(key_pos, f"{shorten(value, 60)} is not {what}", hint)]
+    if kind == "propertyNames":
+        return [p for sub in err.context for p in _problem(doc, _at_key(sub, path))]
+    if kind == "enum":
+        options = ", ".join(str(v) for v in err.validator_value)
+        return [SpecProblem(pos, f"'{where}' is {_describe(value)}, not one of the allowed values",
+                            f"use one of: {options}")]
+    if kind == "const":
+        return [SpecProblem(pos, f"'{where}' must be {json.dumps(err.validator_value)}, "
+                                 f"not {_describe(value)}",
+                            "this version of mcgen reads spec version 1"
+                            if where == "version" else f"write {json.dumps(err.validator_value)}")]
+    if kind in ("minItems", "minLength", "minProperties"):
+        what = "a value" if kind == "minLength" else "at least one entry"
+        return [SpecProblem(pos, f"'{where}' is empty", f"give it {what}")]
+    if kind == "maxProperties":
+        return [SpecProblem(pos, f"'{where}' has more than one key", "keep exactly one")]
+    if kind in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
+        bound = err.validator_value
+        rel = {"exclusiveMinimum": "greater than", "exclusiveMaximum": "less than",
+               "minimum": "at least", "maximum": "at most"}[str(kind)]
+        return [SpecProblem(pos, f"'{where}' is {_describe(value)}; it must be {rel} {bound}",
+                            "change the value")]
+    if kind == "uniqueItems":
+        return [SpecProblem(pos, f"'{where}' lists a value twice", "remove the repeat")]
+    if kind == "oneOf":
+        aimed = _aimed_branch(err)
+        if aimed:
+            return [p for sub in aimed for p in _problem(doc, sub)]
+        return [SpecProblem(pos, f"'{where}' is {_describe(value)}, which is not allowed here",
+                            _one_of_hint(err))]
+    return [SpecProblem(pos, f"'{where}': {shorten(err.message, 80)}", "fix the value")]
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    """`buckets[1]` for list items, the key name otherwise."""
+    if not path:
+        return "spec"
+    if isinstance(path[-1], int):
+        parent = next((p for p in reversed(path) if isinstance(p, str)), "item")
+        return f"{parent}[{path[-1]}]"
+    return str(path[-1])
+
+
+def _aimed_branch(err: ValidationError) -> list[ValidationError]:
+    """For a failed oneOf, the errors of the branch whose type the value has."""
+    py = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    kind = py.get(type(err.instance), "number")
+    for i, sub in enumerate(err.schema.get("oneOf", [])):
+        if sub.get("type") == kind:
+            return [e for e in err.context if e.schema_path and e.schema_path[0] == i]
+    return []
+
+
+def _at_key(err: ValidationError, path: tuple[Any, ...]) -> ValidationError:
+    """propertyNames errors carry the key as instance but the parent's path."""
+    err.path.clear()
+    err.path.extend((*path, err.instance))
+    err.parent = ValidationError("propertyNames", validator="propertyNames")
+    return err
+
+
+def _one_of_hint(err: ValidationError) -> str:
+    kinds = []
+    for sub in err.schema.get("oneOf", []):
+        if "const" in sub:
+            kinds.append(json.dumps(sub["const"]))
+        elif "type" in sub:
+            kinds.append(_TYPES.get(sub["type"], sub["type"]))
+        elif "$ref" in sub:
+            kinds.append("a mapping")
+    return "write " + " or ".join(kinds) if kinds else "fix the value"
+
+
+def check(doc: Document) -> list[SpecProblem]:
+    """All schema problems of one document, each at its node."""
+    out: list[SpecProblem] = []
+    for err in _validator().iter_errors(doc.data):
+        out.extend(_problem(doc, err))
+    return out

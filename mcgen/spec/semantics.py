@@ -1,0 +1,377 @@
+"""Checks a schema cannot express, and the building of the resolved model.
+
+`build` turns schema-valid documents into a `Model`, collecting every problem of the
+run (it never stops at the first). Each problem points at the node that causes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mcgen import conventions, gotemplate
+from mcgen.errors import Position, SpecProblem, shorten
+from mcgen.promql import Duration, Matcher
+from mcgen.spec.load import Document, JsonPath
+from mcgen.spec.model import (
+    TARGET_LABELS, Alert, Dashboard, Label, Metric, Model, Override, Service,
+)
+
+KINDS = ("quantile", "rate", "ratio_to", "value", "stale_after", "absent_for")
+_KIND = {"quantile": "quantile", "rate": "rate", "ratio_to": "ratio", "value": "value",
+         "stale_after": "stale", "absent_for": "absent"}
+_FITS = {"quantile": ("histogram", "summary"), "rate": ("counter", "histogram"),
+         "ratio_to": ("counter",), "value": ("gauge",), "stale_after": ("gauge",),
+         "absent_for": ("counter", "gauge", "histogram", "summary")}
+_RESERVED = {"histogram": "le", "summary": "quantile"}
+_ALERT_RESERVED = ("alertname", "severity", "service")
+DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
+
+
+class Builder:
+    """Builds one service from one document, for one environment."""
+
+    def __init__(self, doc: Document, env: str | None, problems: list[SpecProblem]) -> None:
+        self.doc = doc
+        self.env = env
+        self.problems = problems
+        self.data: dict[str, Any] = doc.data
+        defaults = self.data.get("defaults", {})
+        self.window = self.duration(defaults.get("rate_window", "5m"), ("defaults", "rate_window"))
+        self.for_ = self.duration(defaults.get("for", "5m"), ("defaults", "for"))
+        self.severity: str = defaults.get("severity", "warning")
+
+    # -- reporting -----------------------------------------------------------------
+    def pos(self, path: JsonPath, key: bool = False) -> Position:
+        return self.doc.pos(path, key)
+
+    def error(self, path: JsonPath, message: str, hint: str, key: bool = False) -> None:
+        where = f" (environment '{self.env}')" if self.env and path and path[0] == "environments" \
+            else ""
+        self.problems.append(SpecProblem(self.pos(path, key), message + where, hint))
+
+    def duration(self, text: str, path: JsonPath) -> Duration:
+        try:
+            value = Duration.parse(text)
+        except ValueError:
+            self.error(path, f"{shorten(text)} is not a valid duration",
+                       "write units largest first, each once, like 1h30m")
+            return Duration(300_000)
+        if value.ms <= 0:
+            self.error(path, f"duration {text} must be positive", "use a duration above 0s")
+            return Duration(300_000)
+        return value
+
+    # -- service -------------------------------------------------------------------
+    def service(self) -> Service:
+        d = self.data
+        interval = d.get("defaults", {}).get("interval")
+        board = d.get("dashboard", {})
+        name: str = d["service"]
+        metrics = tuple(self.metric(m, ("metrics", i)) for i, m in enumerate(d["metrics"]))
+        labels = tuple(sorted(d.get("alert_labels", {}).items()))
+        for key, _ in labels:
+            if key in _ALERT_RESERVED or key.startswith("__"):
+                self.error(("alert_labels", key), f"alert label '{key}' is set by mcgen",
+                           "remove it (severity has its own key)", key=True)
+        self.check_alert_names(metrics)
+        return Service(
+            source=self.doc.path, name=name, description=d.get("description"),
+            alert_labels=labels, runbook_base_url=d.get("runbook_base_url"),
+            interval=self.duration(interval, ("defaults", "interval")) if interval else None,
+            dashboard=Dashboard(
+                title=board.get("title", f"{name} metrics"),
+                uid=board.get("uid", conventions.dashboard_uid(name)),
+                folder=board.get("folder"), tags=tuple(board.get("tags", ())),
+                refresh=board.get("refresh"), time_from=board.get("time_from", "now-6h")),
+            metrics=metrics, environment=self.env,
+            environments=tuple(sorted(d.get("environments", {}))),
+            metric_index={m.name: m for m in metrics},
+        )
+
+    def check_alert_names(self, metrics: Sequence[Metric]) -> None:
+        seen: dict[str, Position] = {}
+        for metric in metrics:
+            for alert in metric.alerts:
+                if alert.name in seen:
+                    self.problems.append(SpecProblem(
+                        alert.pos, f"alert name '{alert.name}' is used twice in this service",
+                        f"rename one of them (first use at line {seen[alert.name].line})"))
+                seen.setdefault(alert.name, alert.pos)
+
+    # -- metrics -------------------------------------------------------------------
+    def metric(self, m: dict[str, Any], path: JsonPath) -> Metric:
+        name: str = m["name"]
+        mtype: str = m["type"]
+        if mtype == "counter" and not name.endswith("_total"):
+            self.error((*path, "name"), f"counter '{name}' does not end in _total",
+                       f"rename it to {name}_total")
+        if mtype != "counter" and name.endswith("_total"):
+            self.error((*path, "name"), f"{mtype} '{name}' ends in _total, which is for counters",
+                       "drop the _total suffix or make it a counter")
+        unit = m.get("unit")
+        if unit:
+            want = f"_{unit}_total" if mtype == "counter" else f"_{unit}"
+            if not name.endswith(want):
+                self.error((*path, "name"), f"metric '{name}' has unit '{unit}' but does not "
+                           f"end in {want}", f"rename it so it ends in {want}")
+        labels = self.labels(m.get("labels", {}), mtype, (*path, "labels"))
+        buckets = self.buckets(m, mtype, path)
+        quantiles = m.get("quantiles")
+        if quantiles is not None and mtype not in ("histogram", "summary"):
+            self.error((*path, "quantiles"), f"a {mtype} has no quantiles",
+                       "remove 'quantiles' (it is for histograms and summaries)", key=True)
+        if "multiprocess_mode" in m and mtype != "gauge":
+            self.error((*path, "multiprocess_mode"), f"multiprocess_mode is for gauges, not {mtype}s",
+                       "remove it", key=True)
+        metric = Metric(
+            name=name, type=mtype, help=m["help"], unit=unit, group=m.get("group"),
+            source=m.get("source"), labels=labels, buckets=buckets,
+            quantiles=tuple(sorted(set(quantiles or DEFAULT_QUANTILES))),
+            multiprocess_mode=m.get("multiprocess_mode"), alerts=(), pos=self.pos(path))
+        alerts = tuple(
+            a for i, raw in enumerate(m.get("alerts", ()))
+            if (a := self.alert(metric, raw, (*path, "alerts", i))) is not None)
+        return dataclasses.replace(metric, alerts=alerts)
+
+    def labels(self, raw: dict[str, Any], mtype: str, path: JsonPath) -> tuple[Label, ...]:
+        out = []
+        for name, values in raw.items():
+            if name.startswith("__"):
+                self.error((*path, name), f"label '{name}' starts with __, which is reserved",
+                           "rename it", key=True)
+            if name == _RESERVED.get(mtype):
+                self.error((*path, name), f"label '{name}' is reserved on a {mtype}",
+                           f"rename it; the client library sets '{name}' itself", key=True)
+            if values is not None and len(set(values)) != len(values):
+                self.error((*path, name), f"label '{name}' lists an allowed value twice",
+                           "remove the repeat")
+            out.append(Label(name, None if values is None else tuple(values)))
+        return tuple(out)
+
+    def buckets(self, m: dict[str, Any], mtype: str, path: JsonPath) -> tuple[float, ...]:
+        raw = m.get("buckets")
+        if raw is None:
+            if mtype == "histogram":
+                self.error(path, f"histogram '{m['name']}' has no buckets",
+                           "add buckets: [..] covering its thresholds")
+            return ()
+        if mtype != "histogram":
+            self.error((*path, "buckets"), f"a {mtype} has no buckets",
+                       "remove 'buckets' (it is for histograms)", key=True)
+            return ()
+        for i, b in enumerate(raw):
+            if b <= 0:
+                self.error((*path, "buckets", i), f"bucket {b:g} is not positive",
+                           "use bounds above 0 (+Inf is added by the client)")
+            if i and b <= raw[i - 1]:
+                self.error((*path, "buckets", i), f"buckets must increase ({b:g} after "
+                           f"{raw[i - 1]:g})", "sort them and remove repeats")
+        return tuple(float(b) for b in raw)
+
+    # -- alerts --------------------------------------------------------------------
+    def alert(self, metric: Metric, raw: dict[str, Any], path: JsonPath) -> Alert | None:
+        raw, origin = self.with_environment(raw, path)
+
+        def at(key: str) -> JsonPath:
+            return origin.get(key, (*path, key))
+
+        kinds = [k for k in KINDS if k in raw]
+        name: str = raw["alert"]
+        if len(kinds) != 1:
+            what = "no kind" if not kinds else "several kinds (" + ", ".join(kinds) + ")"
+            self.error(path, f"alert '{name}' has {what}",
+                       "give exactly one of " + ", ".join(KINDS))
+            return None
+        kind = kinds[0]
+        if metric.type not in _FITS[kind]:
+            self.error(at(kind), f"'{kind}' does not fit {metric.type} '{metric.name}'",
+                       f"'{kind}' works on: " + ", ".join(_FITS[kind]), key=True)
+            return None
+        comparisons = [k for k in ("above", "below") if k in raw]
+        threshold = None
+        if kind in ("stale_after", "absent_for"):
+            for key in comparisons:
+                self.error(at(key), f"'{kind}' alerts take no '{key}'",
+                           "remove it; the duration is the condition", key=True)
+        elif len(comparisons) != 1:
+            self.error(path, f"alert '{name}' needs exactly one of above/below",
+                       "write above: N (fires when > N) or below: N (fires when < N)")
+            return None
+        else:
+            threshold = float(raw[comparisons[0]])
+        op = {"above": ">", "below": "<"}.get(comparisons[0]) if threshold is not None else None
+        by = self.by(metric, raw, kind, at)
+        select = self.selector(metric, raw.get("select", {}), at("select"))
+        absent = self.duration(raw[kind], at(kind)) if kind == "absent_for" else None
+        alert = Alert(
+            name=name, kind=_KIND[kind], metric=metric.name, op=op, threshold=threshold,
+            quantile=raw.get("quantile"),
+            ratio_metric=raw["ratio_to"]["metric"] if kind == "ratio_to" else None,
+            ratio_select=(), stale_after=self.duration(raw[kind], at(kind))
+            if kind == "stale_after" else None,
+            for_=absent or (self.duration(raw["for"], at("for")) if "for" in raw else self.for_),
+            window=self.duration(raw["window"], at("window")) if "window" in raw else self.window,
+            severity=raw.get("severity", self.severity), by=by, select=select,
+            summary="", description="", labels=tuple(sorted(raw.get("labels", {}).items())),
+            overrides=(), pos=self.pos(path))
+        if kind == "absent_for" and "for" in raw:
+            self.error(at("for"), "an absent_for alert takes no 'for'",
+                       "remove it; absent_for is its 'for'", key=True)
+        alert = dataclasses.replace(alert, overrides=self.overrides(metric, alert, raw, at))
+        self.check_labels(alert, at)
+        if kind == "quantile" and metric.type == "summary" and alert.quantile not in metric.quantiles:
+            self.error(at("quantile"), f"summary '{metric.name}' exports no quantile "
+                       f"{alert.quantile:g}", "use one of its quantiles: " +
+                       ", ".join(f"{q:g}" for q in metric.quantiles))
+        for threshold_value, where in [(threshold, at(comparisons[0]) if comparisons else path),
+                                       *((o.threshold, o_path) for o, o_path in
+                                         zip(alert.overrides, self._override_paths(raw, at),
+                                             strict=True))]:
+            if threshold_value is not None:
+                self.feasible(metric, alert, threshold_value, where)
+        summary = raw.get("summary") or conventions.default_summary(alert, metric)
+        description = raw.get("description") or conventions.default_description(alert, metric)
+        for key, text in (("summary", summary), ("description", description)):
+            self.template(alert, text, at(key))
+        return dataclasses.replace(alert, summary=summary, description=description)
+
+    def with_environment(self, raw: dict[str, Any], path: JsonPath
+                         ) -> tuple[dict[str, Any], dict[str, JsonPath]]:
+        """The alert with this run's environment overrides applied, and where each came from."""
+        if self.env is None:
+            return raw, {}
+        env_path: JsonPath = ("environments", self.env, "alerts", raw["alert"])
+        over = self.data.get("environments", {}).get(self.env, {}).get("alerts", {})
+        changes = over.get(raw["alert"], {})
+        merged = dict(raw)
+        origin = {}
+        for key, value in changes.items():
+            if key in ("above", "below"):
+                other = "below" if key == "above" else "above"
+                if other in raw or ("above" not in raw and "below" not in raw):
+                    self.error((*env_path, key), f"environment sets '{key}' but alert "
+                               f"'{raw['alert']}' compares with '{other}'",
+                               f"set '{other}' instead", key=True)
+                    continue
+            merged[key] = value
+            origin[key] = (*env_path, key)
+        return merged, origin
+
+    def by(self, metric: Metric, raw: dict[str, Any], kind: str, at: Any) -> tuple[str, ...]:
+        if kind == "absent_for":
+            if "by" in raw:
+                self.error(at("by"), "an absent_for alert takes no 'by'",
+                           "remove it; the alert carries the equality labels of 'select'",
+                           key=True)
+            return ()
+        if "by" not in raw:
+            return metric.label_names
+        for i, lb in enumerate(raw["by"]):
+            if lb not in metric.label_names and lb not in TARGET_LABELS:
+                self.error((*at("by"), i), f"'by' names label '{lb}', which {metric.name} does "
+                           "not declare", "declare it under the metric's labels, or use one of: "
+                           + ", ".join(metric.label_names + TARGET_LABELS))
+        return tuple(raw["by"])
+
+    def selector(self, metric: Metric, raw: Mapping[str, Any], path: JsonPath
+                 ) -> tuple[Matcher, ...]:
+        out = []
+        for label, spec in raw.items():
+            matcher = Matcher.from_spec(label, spec)
+            declared = metric.label(label)
+            if declared is None:
+                self.error((*path, label), f"label '{label}' is not declared on {metric.name}",
+                           "declare it under the metric's labels or fix the name", key=True)
+                continue
+            if matcher.is_regex:
+                try:
+                    re.compile(matcher.value)
+                except re.error as exc:
+                    self.error((*path, label), f"invalid regex {shorten(matcher.value)}: {exc.msg}",
+                               "fix the regular expression")
+                    continue
+            if declared.values is not None:
+                values = [spec] if isinstance(spec, str) and not matcher.is_regex else (
+                    spec if not isinstance(spec, str) else [])
+                for v in values:
+                    v = v[1:] if matcher.op == "!=" else v
+                    if v not in declared.values:
+                        self.error((*path, label), f"{shorten(v)} is not an allowed value of "
+                                   f"label '{label}'", "use one of: " + ", ".join(declared.values))
+                if not any(matcher.matches(v) for v in declared.values):
+                    self.error((*path, label), f"select on '{label}' matches none of its allowed "
+                               "values", "widen it; allowed: " + ", ".join(declared.values))
+            out.append(matcher)
+        return tuple(sorted(out))
+
+    def _override_paths(self, raw: dict[str, Any], at: Any) -> list[JsonPath]:
+        return [(*at("overrides"), i) for i in range(len(raw.get("overrides", ())))]
+
+    def overrides(self, metric: Metric, alert: Alert, raw: dict[str, Any], at: Any
+                  ) -> tuple[Override, ...]:
+        out = []
+        for path, o in zip(self._override_paths(raw, at), raw.get("overrides", ()), strict=True):
+            if alert.op is None:
+                self.error(path, f"a {alert.kind} alert takes no overrides", "remove them")
+                return ()
+            key = alert.comparison_word
+            other = "below" if key == "above" else "above"
+            if other in o or key not in o:
+                self.error(path, f"override must set '{key}', like its alert",
+                           f"write {key}: N", key=False)
+                continue
+            for label in o["match"]:
+                if label not in alert.by:
+                    self.error((*path, "match", label), f"override matches on '{label}', which "
+                               "is not among the alert's 'by' labels",
+                               "add it to 'by' or match on a 'by' label", key=True)
+            match = self.selector(metric, o["match"], (*path, "match"))
+            out.append(Override(match, float(o[key]), self.pos(path)))
+        return tuple(out)
+
+    def check_labels(self, alert: Alert, at: Any) -> None:
+        for key, _ in alert.labels:
+            if key in _ALERT_RESERVED or key.startswith("__"):
+                self.error((*at("labels"), key), f"alert label '{key}' is set by mcgen",
+                           "remove it (severity has its own key)", key=True)
+            if key in alert.by:
+                self.error((*at("labels"), key), f"alert label '{key}' would overwrite the "
+                           "series label of the same name", "rename it or drop it from 'by'",
+                           key=True)
+
+    def feasible(self, metric: Metric, alert: Alert, t: float, path: JsonPath) -> None:
+        """Reject thresholds an alert can never cross, or always crosses."""
+        word = alert.comparison_word
+        if alert.kind == "quantile" and metric.type == "histogram" and metric.buckets:
+            q = alert.quantile or 0
+            low, high = q * metric.buckets[0], metric.buckets[-1]
+            name = conventions.quantile_name(q)
+            if t >= high:
+                self.error(path, f"{word} {t:g} is at or beyond the largest bucket {high:g}; "
+                           f"{name} estimates never exceed it",
+                           f"add a bucket above {t:g} or lower the threshold")
+            elif t <= low:
+                self.error(path, f"{word} {t:g} is not above {low:g}, the smallest {name} "
+                           f"these buckets can estimate ({q:g} x first bucket), so any "
+                           "traffic decides it", f"add a bucket at or below {t:g}")
+        if alert.kind in ("rate", "ratio"):
+            if t < 0 or (t == 0 and alert.op == "<"):
+                self.error(path, f"{word} {t:g} can never be decided by a {alert.kind}, "
+                           "which is never negative", "use a threshold above 0")
+
+    def template(self, alert: Alert, text: str, path: JsonPath) -> None:
+        try:
+            tmpl = gotemplate.parse(text)
+        except gotemplate.TemplateProblem as exc:
+            self.error(path, f"template: {exc}", "use {{ $labels.NAME }} and {{ $value }} "
+                       "with humanize, humanizePercentage, humanizeDuration or printf")
+            return
+        carried = set(alert.by) if alert.kind != "absent" else {
+            m.label for m in alert.select if m.op == "="}
+        for name in sorted(tmpl.label_refs() - carried):
+            self.error(path, f"template uses $labels.{name}, but the alert's series carry no "
+                       f"label '{name}'", "use one of: " + (", ".join(sorted(carried)) or
+                                                       "(none; this alert has no series labels)"))

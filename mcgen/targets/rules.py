@@ -1,0 +1,63 @@
+"""prometheus/<service>.rules.yml: recording rules, then one alerting rule per alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcgen import conventions, queries, yamlout
+from mcgen.spec.model import Alert, Model, Service
+
+
+def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
+    """The rule's labels: severity, service, the spec's alert_labels, the alert's labels."""
+    labels = {"severity": alert.severity, "service": svc.name}
+    labels.update(dict(svc.alert_labels))
+    labels.update(dict(alert.labels))
+    return dict(sorted(labels.items()))
+
+
+def annotations(svc: Service, alert: Alert) -> dict[str, str]:
+    out = {"summary": alert.summary, "description": alert.description}
+    if svc.runbook_base_url:
+        out["runbook_url"] = conventions.runbook_url(svc.runbook_base_url, alert.name)
+    return out
+
+
+def recording_rules(svc: Service, model: Model) -> list[queries.Recording]:
+    found = {r for m in svc.metrics for a in m.alerts for r in queries.recordings(a, m)}
+    return sorted(found)
+
+
+def _group(name: str, svc: Service, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    group: dict[str, Any] = {"name": name}
+    if svc.interval:
+        group["interval"] = str(svc.interval)
+    group["rules"] = rules
+    return group
+
+
+def rules_document(svc: Service, model: Model) -> dict[str, Any]:
+    groups = []
+    recorded = [{"record": r.name, "expr": r.expr} for r in recording_rules(svc, model)]
+    if recorded:
+        groups.append(_group(conventions.recording_group(svc.name), svc, recorded))
+    alerts = []
+    for metric in svc.metrics:
+        for alert in metric.alerts:
+            rule: dict[str, Any] = {"alert": alert.name,
+                                    "expr": queries.alert_expr(alert, metric)}
+            rule["for"] = str(alert.for_)
+            rule["labels"] = alert_labels(svc, alert)
+            rule["annotations"] = annotations(svc, alert)
+            alerts.append(rule)
+    if alerts:
+        groups.append(_group(conventions.alert_group(svc.name), svc, alerts))
+    return {"groups": groups}
+
+
+def render(model: Model) -> dict[str, str]:
+    out = {}
+    for svc in model.services:
+        text = conventions.header(svc.source) + yamlout.dump(rules_document(svc, model))
+        out[conventions.rules_path(svc.name)] = text
+    return out
