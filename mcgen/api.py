@@ -42,7 +42,7 @@ class CheckReport:
 
 
 def _rules_and_tests(root: Path) -> tuple[list[Path], list[Path]]:
-    prom = root / "prometheus"
+    prom = root.resolve() / "prometheus"
     return sorted(prom.glob("*.rules.yml")), sorted(prom.glob("*.test.yml"))
 
 

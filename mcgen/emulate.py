@@ -124,11 +124,11 @@ def bucket_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float:
         else:
             merged.append([upper, count])
     top = 0.0
-    for b in merged:  # ensureMonotonic
-        if b[1] > top:
-            top = b[1]
-        elif b[1] < top:
-            b[1] = top
+    for bucket in merged:  # ensureMonotonic
+        if bucket[1] > top:
+            top = bucket[1]
+        elif bucket[1] < top:
+            bucket[1] = top
     if len(merged) < 2:
         return math.nan
     observations = merged[-1][1]

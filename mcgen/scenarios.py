@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import re._parser as sre  # the stdlib regex parser, to build a string a regex matches
+import re
+import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parser
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -47,8 +48,9 @@ def example_for(regex: str) -> str | None:
             elif name == "IN":
                 out.append(_from_class(av))  # type: ignore[arg-type]
             elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                lo, _, sub = av  # type: ignore[misc]
-                out.append(build(sub) * max(lo, 0))
+                low: int = av[0]  # type: ignore[index]
+                body: Sequence[tuple[object, object]] = av[2]  # type: ignore[index]
+                out.append(build(body) * max(low, 0))
             elif name == "SUBPATTERN":
                 out.append(build(av[-1]))  # type: ignore[index]
             elif name == "BRANCH":
@@ -98,8 +100,7 @@ def pick_labels(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
     """Declared label values meeting every `want` matcher and no whole group of `avoid`."""
     every = [*want, *(m for group in avoid for m in group)]
     names = list(metric.label_names)
-    pools = [_candidates(n, metric.label(n).values if metric.label(n) else None, every)
-             for n in names]
+    pools = [_candidates(lb.name, lb.values, every) for lb in metric.labels]
     for combo in itertools.islice(itertools.product(*pools), 20_000):
         labels = dict(zip(names, combo, strict=True))
         if not all(m.matches(labels.get(m.label, "")) for m in want):

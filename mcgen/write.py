@@ -33,6 +33,7 @@ def write(out: Path, files: dict[str, str]) -> list[Change]:
     renamed into place, so a failure while staging leaves the folder as it was."""
     changes = compare(out, files)
     staged: list[tuple[str, Path]] = []
+    tmp: str
     try:
         for change in changes:
             if change.status == "same":
@@ -45,9 +46,9 @@ def write(out: Path, files: dict[str, str]) -> list[Change]:
             os.chmod(tmp, 0o644)
             staged.append((change.path, Path(tmp)))
     except BaseException:
-        for _, tmp in staged:
-            tmp.unlink(missing_ok=True)
+        for _, path in staged:
+            path.unlink(missing_ok=True)
         raise
-    for rel, tmp in staged:
-        os.replace(tmp, out / rel)
+    for rel, path in staged:
+        os.replace(path, out / rel)
     return changes

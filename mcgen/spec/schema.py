@@ -19,7 +19,8 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "^[a-z][a-z0-9_]*$": (
         "a lowercase name", "use lowercase letters, digits and _, starting with a letter"),
     "^[a-zA-Z_:][a-zA-Z0-9_:]*$": (
-        "a valid Prometheus metric name", "use letters, digits, _ and :, not starting with a digit"),
+        "a valid Prometheus metric name",
+        "use letters, digits, _ and :, not starting with a digit"),
     "^[a-zA-Z_][a-zA-Z0-9_]*$": (
         "a valid Prometheus label name", "use letters, digits and _, not starting with a digit"),
     "^[A-Z][A-Za-z0-9]*$": (
@@ -71,14 +72,20 @@ def _type_hint(expected: str, value: Any) -> str:
     return f"write {_TYPES.get(expected, expected)}"
 
 
+def _sub(err: ValidationError) -> dict[str, Any]:
+    """The schema node that failed (jsonschema types it loosely)."""
+    return err.schema if isinstance(err.schema, dict) else {}
+
+
 def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
     path = tuple(err.absolute_path)
     where = _where(path)
     pos = doc.pos(path)
     value = err.instance
-    kind = err.validator
+    kind = str(err.validator)
+    rule: Any = err.validator_value
     if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted(err.schema.get("properties", {}))
+        allowed = sorted(_sub(err).get("properties", {}))
         out = []
         for key in sorted(set(value) - set(allowed)):
             close = difflib.get_close_matches(key, allowed, n=1)
@@ -87,17 +94,17 @@ def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
                                    f"unknown key '{shorten(key, 60)[1:-1]}'", hint))
         return out
     if kind == "required":
-        missing = str(err.validator_value)
-        names = [k for k in err.validator_value if k not in value] if isinstance(value, dict) else []
+        missing = str(rule)
+        names = [k for k in rule if k not in value] if isinstance(value, dict) else []
         missing = names[0] if names else missing
         return [SpecProblem(pos, f"'{where}' is missing the required key '{missing}'",
                             f"add '{missing}'")]
     if kind == "type":
-        expected = str(err.validator_value)
+        expected = str(rule)
         return [SpecProblem(pos, f"'{where}' must be {_TYPES.get(expected, expected)}, "
                                  f"not {_describe(value)}", _type_hint(expected, value))]
     if kind == "pattern":
-        what, hint = _PATTERNS.get(str(err.validator_value), ("valid", "fix it"))
+        what, hint = _PATTERNS.get(str(rule), ("valid", "fix it"))
         if path and path[-1] == "version":
             what = "1"
         key_pos = doc.pos(path, key=True) if err.validator == "pattern" and isinstance(
@@ -106,21 +113,21 @@ def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
     if kind == "propertyNames":
         return [p for sub in err.context for p in _problem(doc, _at_key(sub, path))]
     if kind == "enum":
-        options = ", ".join(str(v) for v in err.validator_value)
+        options = ", ".join(str(v) for v in rule)
         return [SpecProblem(pos, f"'{where}' is {_describe(value)}, not one of the allowed values",
                             f"use one of: {options}")]
     if kind == "const":
-        return [SpecProblem(pos, f"'{where}' must be {json.dumps(err.validator_value)}, "
+        return [SpecProblem(pos, f"'{where}' must be {json.dumps(rule)}, "
                                  f"not {_describe(value)}",
                             "this version of mcgen reads spec version 1"
-                            if where == "version" else f"write {json.dumps(err.validator_value)}")]
+                            if where == "version" else f"write {json.dumps(rule)}")]
     if kind in ("minItems", "minLength", "minProperties"):
         what = "a value" if kind == "minLength" else "at least one entry"
         return [SpecProblem(pos, f"'{where}' is empty", f"give it {what}")]
     if kind == "maxProperties":
         return [SpecProblem(pos, f"'{where}' has more than one key", "keep exactly one")]
     if kind in ("exclusiveMinimum", "exclusiveMaximum", "minimum", "maximum"):
-        bound = err.validator_value
+        bound = rule
         rel = {"exclusiveMinimum": "greater than", "exclusiveMaximum": "less than",
                "minimum": "at least", "maximum": "at most"}[str(kind)]
         return [SpecProblem(pos, f"'{where}' is {_describe(value)}; it must be {rel} {bound}",
@@ -150,7 +157,7 @@ def _aimed_branch(err: ValidationError) -> list[ValidationError]:
     """For a failed oneOf, the errors of the branch whose type the value has."""
     py = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     kind = py.get(type(err.instance), "number")
-    for i, sub in enumerate(err.schema.get("oneOf", [])):
+    for i, sub in enumerate(_sub(err).get("oneOf", [])):
         if sub.get("type") == kind:
             return [e for e in err.context if e.schema_path and e.schema_path[0] == i]
     return []
@@ -159,14 +166,14 @@ def _aimed_branch(err: ValidationError) -> list[ValidationError]:
 def _at_key(err: ValidationError, path: tuple[Any, ...]) -> ValidationError:
     """propertyNames errors carry the key as instance but the parent's path."""
     err.path.clear()
-    err.path.extend((*path, err.instance))
+    err.path.extend((*path, str(err.instance)))
     err.parent = ValidationError("propertyNames", validator="propertyNames")
     return err
 
 
 def _one_of_hint(err: ValidationError) -> str:
     kinds = []
-    for sub in err.schema.get("oneOf", []):
+    for sub in _sub(err).get("oneOf", []):
         if "const" in sub:
             kinds.append(json.dumps(sub["const"]))
         elif "type" in sub:

@@ -16,7 +16,13 @@ from mcgen.errors import Position, SpecProblem, shorten
 from mcgen.promql import Duration, Matcher
 from mcgen.spec.load import Document, JsonPath
 from mcgen.spec.model import (
-    TARGET_LABELS, Alert, Dashboard, Label, Metric, Model, Override, Service,
+    TARGET_LABELS,
+    Alert,
+    Dashboard,
+    Label,
+    Metric,
+    Override,
+    Service,
 )
 
 KINDS = ("quantile", "rate", "ratio_to", "value", "stale_after", "absent_for")
@@ -124,7 +130,8 @@ class Builder:
             self.error((*path, "quantiles"), f"a {mtype} has no quantiles",
                        "remove 'quantiles' (it is for histograms and summaries)", key=True)
         if "multiprocess_mode" in m and mtype != "gauge":
-            self.error((*path, "multiprocess_mode"), f"multiprocess_mode is for gauges, not {mtype}s",
+            self.error((*path, "multiprocess_mode"),
+                       f"multiprocess_mode is for gauges, not {mtype}s",
                        "remove it", key=True)
         metric = Metric(
             name=name, type=mtype, help=m["help"], unit=unit, group=m.get("group"),
@@ -142,6 +149,10 @@ class Builder:
             if name.startswith("__"):
                 self.error((*path, name), f"label '{name}' starts with __, which is reserved",
                            "rename it", key=True)
+            if name in TARGET_LABELS:
+                self.error((*path, name), f"label '{name}' is set by Prometheus from the scrape "
+                           "target", "rename it (an exported one would become exported_"
+                           f"{name})", key=True)
             if name == _RESERVED.get(mtype):
                 self.error((*path, name), f"label '{name}' is reserved on a {mtype}",
                            f"rename it; the client library sets '{name}' itself", key=True)
@@ -222,7 +233,8 @@ class Builder:
                        "remove it; absent_for is its 'for'", key=True)
         alert = dataclasses.replace(alert, overrides=self.overrides(metric, alert, raw, at))
         self.check_labels(alert, at)
-        if kind == "quantile" and metric.type == "summary" and alert.quantile not in metric.quantiles:
+        summary_q = kind == "quantile" and metric.type == "summary"
+        if summary_q and alert.quantile not in metric.quantiles:
             self.error(at("quantile"), f"summary '{metric.name}' exports no quantile "
                        f"{alert.quantile:g}", "use one of its quantiles: " +
                        ", ".join(f"{q:g}" for q in metric.quantiles))
@@ -234,8 +246,8 @@ class Builder:
                 self.feasible(metric, alert, threshold_value, where)
         summary = raw.get("summary") or conventions.default_summary(alert, metric)
         description = raw.get("description") or conventions.default_description(alert, metric)
-        for key, text in (("summary", summary), ("description", description)):
-            self.template(alert, text, at(key))
+        for field_name, text in (("summary", summary), ("description", description)):
+            self.template(alert, text, at(field_name))
         return dataclasses.replace(alert, summary=summary, description=description)
 
     def with_environment(self, raw: dict[str, Any], path: JsonPath
@@ -317,7 +329,7 @@ class Builder:
             if alert.op is None:
                 self.error(path, f"a {alert.kind} alert takes no overrides", "remove them")
                 return ()
-            key = alert.comparison_word
+            key: str = alert.comparison_word
             other = "below" if key == "above" else "above"
             if other in o or key not in o:
                 self.error(path, f"override must set '{key}', like its alert",
@@ -357,10 +369,9 @@ class Builder:
                 self.error(path, f"{word} {t:g} is not above {low:g}, the smallest {name} "
                            f"these buckets can estimate ({q:g} x first bucket), so any "
                            "traffic decides it", f"add a bucket at or below {t:g}")
-        if alert.kind in ("rate", "ratio"):
-            if t < 0 or (t == 0 and alert.op == "<"):
-                self.error(path, f"{word} {t:g} can never be decided by a {alert.kind}, "
-                           "which is never negative", "use a threshold above 0")
+        if alert.kind in ("rate", "ratio") and (t < 0 or (t == 0 and alert.op == "<")):
+            self.error(path, f"{word} {t:g} can never be decided by a {alert.kind}, "
+                       "which is never negative", "use a threshold above 0")
 
     def template(self, alert: Alert, text: str, path: JsonPath) -> None:
         try:

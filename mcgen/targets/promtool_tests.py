@@ -22,14 +22,14 @@ from mcgen.promql import Matcher
 from mcgen.queries import inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec.model import Alert, Metric, Model, Service
-from mcgen.targets.rules import alert_labels, annotations
+from mcgen.targets.rules import alert_annotations, alert_labels
 
 
 @dataclass
 class Case:
     name: str
     series: list[Series]
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=lambda: [])
 
 
 class _Prover:
@@ -78,9 +78,10 @@ class _Prover:
                   and (v := emulate.instant(s, t)) is not None]
         if not values:
             return None
+        present = [v for v in values if v is not None]
         if a.kind == "stale":
-            return t / 1000 - max(values)
-        return min(values) if a.kind == "value" and a.op == "<" else max(values)
+            return t / 1000 - max(present)
+        return min(present) if a.kind == "value" and a.op == "<" else max(present)
 
     def holds(self, value: float | None, threshold: float) -> bool:
         if value is None or math.isnan(value):
@@ -183,7 +184,10 @@ class _Prover:
         a = self.alert
         _, quiet = self.targets(subject.threshold)
         series = self.series_for(subject, quiet)
-        for t in range(0, self.end_ms + 1, self.timing.eval_ms):
+        # Rates warm up over their first window after a series appears (a test artefact:
+        # real series have history), so judge the steady state that follows.
+        settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
+        for t in range(settled, self.end_ms + 1, self.timing.eval_ms):
             if self.holds(self.observe(series, t), subject.threshold):
                 raise Unprovable(f"synthetic series at {quiet:g} cross the threshold "
                                  f"{subject.threshold:g}")
@@ -246,7 +250,7 @@ class _Prover:
         series_labels = self._series_labels(subject)
         labels = {**series_labels, **alert_labels(self.svc, self.alert)}
         rendered = {}
-        for key, text in annotations(self.svc, self.alert).items():
+        for key, text in alert_annotations(self.svc, self.alert).items():
             rendered[key] = gotemplate.parse(text).render(series_labels, value)
         return {"exp_labels": dict(sorted(labels.items())), "exp_annotations": rendered}
 

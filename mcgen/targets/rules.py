@@ -16,7 +16,7 @@ def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
     return dict(sorted(labels.items()))
 
 
-def annotations(svc: Service, alert: Alert) -> dict[str, str]:
+def alert_annotations(svc: Service, alert: Alert) -> dict[str, str]:
     out = {"summary": alert.summary, "description": alert.description}
     if svc.runbook_base_url:
         out["runbook_url"] = conventions.runbook_url(svc.runbook_base_url, alert.name)
@@ -48,7 +48,7 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
                                     "expr": queries.alert_expr(alert, metric)}
             rule["for"] = str(alert.for_)
             rule["labels"] = alert_labels(svc, alert)
-            rule["annotations"] = annotations(svc, alert)
+            rule["annotations"] = alert_annotations(svc, alert)
             alerts.append(rule)
     if alerts:
         groups.append(_group(conventions.alert_group(svc.name), svc, alerts))

@@ -1,0 +1,56 @@
+# Developer and CI entry points. Needs only python3 (and, for `test`/`check`, promtool,
+# which `make promtool` installs on Debian/Ubuntu or explains how to get).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstalls whenever pyproject.toml changes (dependencies, entry points).
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help venv promtool generate test check bench clean distclean
+
+help:
+	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
+	@echo "make promtool  make sure promtool is available (installs Debian's prometheus package)"
+	@echo "make generate  regenerate the outputs from specs/ into generated/"
+	@echo "make test      ruff, mypy and pytest"
+	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
+	@echo "make bench     time mcgen on 100 synthetic services (reports, never fails)"
+	@echo "make clean     remove caches and build output (distclean also removes $(VENV))"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+# PROMTOOL=/path/to/promtool wins over PATH; otherwise install it if it is missing.
+promtool:
+	@if [ -n "$${PROMTOOL:-}" ]; then \
+	    [ -x "$$PROMTOOL" ] || { echo "make: PROMTOOL=$$PROMTOOL is not an executable file; fix the path or unset PROMTOOL" >&2; exit 1; }; \
+	elif ! command -v promtool >/dev/null 2>&1; then \
+	    bash scripts/install-promtool.sh; \
+	fi
+
+generate: $(STAMP)
+	$(BIN)/mcgen generate
+
+test: $(STAMP) promtool
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+check: $(STAMP) promtool
+	$(BIN)/mcgen check
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
