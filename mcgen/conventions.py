@@ -57,7 +57,9 @@ def quantile_name(q: float) -> str:
 _UNIT_SUFFIX = {"seconds": "s", "bytes": " bytes", "ratio": "", "percent": "%"}
 
 
-def _unit(metric: Metric) -> str:
+def _unit(metric: Metric, alert: Alert) -> str:
+    if alert.kind == "rate":
+        return "/s"
     if metric.unit is None:
         return ""
     return _UNIT_SUFFIX.get(metric.unit, f" {metric.unit}")
@@ -85,7 +87,7 @@ def value_format(alert: Alert, metric: Metric) -> str:
         return "{{ $value | humanizeDuration }}"
     if alert.kind == "ratio" or metric.unit == "ratio":
         return "{{ $value | humanizePercentage }}"
-    return "{{ $value | humanize }}" + _unit(metric)
+    return "{{ $value | humanize }}" + _unit(metric, alert)
 
 
 def _series(alert: Alert) -> str:
@@ -99,7 +101,8 @@ def default_summary(alert: Alert, metric: Metric) -> str:
         return f"{metric.name} is absent"
     if alert.kind == "stale":
         return f"{metric.name} not updated for more than {alert.stale_after}"
-    limit = "its threshold" if alert.overrides else _number(alert.threshold or 0) + _unit(metric)
+    limit = "its threshold" if alert.overrides else \
+        _number(alert.threshold or 0) + _unit(metric, alert)
     if alert.kind == "ratio" and not alert.overrides:
         limit = f"{(alert.threshold or 0) * 100:g}%"
     return f"{quantity(alert, metric)} {alert.comparison_word} {limit}"
