@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mcgen.promql import Matcher
 
@@ -27,18 +28,15 @@ class Series:
     count: int  # number of steps; samples = count + 1
     interval_ms: int
 
-    def values(self) -> list[float]:
-        out = [self.start]
-        value = self.start
-        for _ in range(self.count):
-            value += self.step  # promtool's parser adds repeatedly, it does not multiply
-            out.append(value)
-        return out
+    def values(self) -> tuple[float, ...]:
+        return _expand(self.start, self.step, self.count)
 
     def points(self, lo_ms: int, hi_ms: int) -> list[tuple[int, float]]:
         """Samples with lo <= t <= hi (Prometheus 2.x range selection is closed)."""
-        return [(i * self.interval_ms, v) for i, v in enumerate(self.values())
-                if lo_ms <= i * self.interval_ms <= hi_ms]
+        first = max(0, -(-lo_ms // self.interval_ms))
+        last = min(self.count, hi_ms // self.interval_ms)
+        values = self.values()
+        return [(i * self.interval_ms, values[i]) for i in range(first, last + 1)]
 
     def label(self, name: str) -> str:
         return dict(self.labels).get(name, "")
@@ -48,6 +46,16 @@ class Series:
 
     def matches(self, name: str, matchers: Iterable[Matcher]) -> bool:
         return self.name == name and all(m.matches(self.label(m.label)) for m in matchers)
+
+
+@lru_cache(maxsize=4096)
+def _expand(start: float, step: float, count: int) -> tuple[float, ...]:
+    out = [start]
+    value = start
+    for _ in range(count):
+        value += step  # promtool's parser adds repeatedly, it does not multiply
+        out.append(value)
+    return tuple(out)
 
 
 LOOKBACK_MS = 300_000
@@ -61,7 +69,13 @@ def instant(series: Series, t_ms: int) -> float | None:
 
 def extrapolated_rate(series: Series, t_ms: int, range_ms: int) -> float | None:
     """rate(series[range]) at t, as Prometheus 2.42's extrapolatedRate computes it."""
-    pts = series.points(t_ms - range_ms, t_ms)
+    return _rate(series.start, series.step, series.count, series.interval_ms, t_ms, range_ms)
+
+
+@lru_cache(maxsize=65_536)
+def _rate(start: float, step: float, count: int, interval_ms: int, t_ms: int, range_ms: int
+          ) -> float | None:
+    pts = Series("", (), start, step, count, interval_ms).points(t_ms - range_ms, t_ms)
     if len(pts) < 2:
         return None
     range_start, range_end = t_ms - range_ms, t_ms

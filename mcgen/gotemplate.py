@@ -46,12 +46,18 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
 
 
 class TemplateProblem(ValueError):
-    """The template uses something outside the supported subset (or is malformed)."""
+    """The template uses something outside the supported subset (or is malformed).
+
+    `what` names the construct briefly, for one-line messages."""
+
+    def __init__(self, message: str, what: str = "") -> None:
+        super().__init__(message)
+        self.what = what or message
 
 
 def _problem(src: str, what: str) -> TemplateProblem:
     msg = f"annotation template {src!r}: {what} is not supported. Supported subset: {SUPPORTED}"
-    return TemplateProblem(msg)
+    return TemplateProblem(msg, what)
 
 
 @dataclass(frozen=True)

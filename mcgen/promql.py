@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DURATION_RE = re.compile(r"^(?:([0-9]+)(ms|s|m|h|d|w|y))+$")
 _DURATION_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|y)")
@@ -53,8 +54,14 @@ class Duration:
         return "".join(out)
 
 
+_NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')
+
+
+@lru_cache(maxsize=65_536)
 def string_literal(value: str) -> str:
     """A double-quoted PromQL string literal holding exactly `value`."""
+    if not _NEEDS_ESCAPE.search(value):
+        return f'"{value}"'
     out = ['"']
     for ch in value:
         if ch == "\\":

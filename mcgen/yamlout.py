@@ -1,26 +1,117 @@
-"""Deterministic YAML text: insertion order kept, multi-line strings as literal blocks."""
+"""Deterministic block YAML for generated files: fast, identical on every machine.
+
+PyYAML's pure-Python emitter is too slow for large test suites, and its libyaml
+emitter formats differently and is not always installed (which would show up as
+drift between machines). Our outputs are plain trees of dicts, lists, strings,
+numbers and booleans, so a small emitter suffices. Quoting goes through one
+place, `scalar`: a string stays plain only when PyYAML's own resolver reads it
+back as that same string; otherwise it is written as a JSON string, which is a
+valid YAML double-quoted scalar. Multi-line strings become literal blocks.
+Round trips are checked by a property test (tests/test_yamlout.py).
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import re
+from functools import lru_cache
 from typing import Any
 
-import yaml
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+_RESOLVER = Resolver()
+_PLAIN = re.compile(r"[A-Za-z0-9_/.$(][^\x00-\x1f\x7f\x85\u2028\u2029\ufeff]*")
+# What YAML 1.2 readers (go-yaml v3, used by Prometheus) take as numbers or null even
+# where PyYAML's YAML 1.1 resolver sees a string, e.g. 1e3, 0o17, 0x1F, .inf, ~.
+_YAML12_NOT_STR = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?"
+                             r"|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+                             r"|~|null|Null|NULL")
+_BLOCK_LINE = re.compile(r"[^\s\x00-\x1f\x7f\x85\u2028\u2029\ufeff]"
+                         r"[^\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029\ufeff]*")
 
 
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        # Indent list items under their key, as Prometheus' own examples do.
-        super().increase_indent(flow, False)
+@lru_cache(maxsize=65_536)
+def scalar(value: str) -> str:
+    """`value` as a one-line YAML scalar that reads back exactly as the same string."""
+    if (_PLAIN.fullmatch(value) and ": " not in value and " #" not in value
+            and not value.endswith((":", " ")) and not value.startswith(("- ", "? "))
+            and not _YAML12_NOT_STR.fullmatch(value)
+            and _resolve(value) == _STR):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value and not value.endswith((" ", "\n")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+_STR = "tag:yaml.org,2002:str"
 
 
-_Dumper.add_representer(str, _str)
+def _resolve(value: str) -> str:
+    """The tag PyYAML's implicit resolver gives a plain scalar."""
+    tag: str = _RESOLVER.resolve(ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag
 
 
-def dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=False, width=100_000)
+def _block(value: str, indent: str) -> str | None:
+    """A literal block (`|-`) for multi-line text, when every line allows it."""
+    lines = value.split("\n")
+    if not all(_BLOCK_LINE.fullmatch(line) for line in lines):
+        return None
+    return "|-\n" + "\n".join(indent + line for line in lines)
+
+
+def _number(value: float | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    return text if ("." in text or "e" in text) else text + ".0"
+
+
+def _leaf(value: Any, indent: str) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        if "\n" in value and (block := _block(value, indent)) is not None:
+            return block
+        return scalar(value)
+    if isinstance(value, (bool, int, float)):
+        return _number(value)
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, list) and not value:
+        return "[]"
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Write the children of a non-empty dict or list, each line starting at `indent`."""
+    deeper = indent + "  "
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = scalar(str(key))
+            if isinstance(item, (dict, list)) and item:
+                out.append(f"{indent}{name}:")
+                _emit(item, deeper, out)
+            else:
+                out.append(f"{indent}{name}: {_leaf(item, deeper)}")
+        return
+    for item in value:
+        if isinstance(item, (dict, list)) and item:
+            start = len(out)
+            _emit(item, deeper, out)
+            out[start] = f"{indent}- {out[start][len(deeper):]}"
+        else:
+            out.append(f"{indent}- {_leaf(item, deeper)}")
+
+
+def dump(data: dict[str, Any]) -> str:
+    """A whole document from a top-level mapping."""
+    out: list[str] = []
+    _emit(data, "", out)
+    return "\n".join(out) + "\n"

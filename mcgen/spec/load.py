@@ -21,6 +21,7 @@ JsonPath = tuple[str | int, ...]
 # An alias expands to a copy of its anchor's subtree. A "billion laughs" document is
 # tiny on disk but expands exponentially; we stop counting well before that hurts.
 MAX_NODES = 100_000
+MAX_DEPTH = 100
 MAX_FILE_BYTES = 5_000_000
 
 
@@ -45,7 +46,15 @@ class Document:
         return self.values.get((), Position(self.path, 1, 1))
 
 
+# libyaml's parser when present: the same nodes and marks, several times faster.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class _TooBig(Exception):
+    pass
+
+
+class _TooDeep(Exception):
     pass
 
 
@@ -64,26 +73,41 @@ class _Walker:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooBig
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep
         self.doc.values[path] = self._pos(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError:  # e.g. an integer of thousands of digits
+            digits = len(str(node.value))
+            self.problems.append(SpecProblem(
+                self._pos(node), f"number with {digits} digits is too long",
+                "write a plain number in the metric's unit"))
+            return None
 
-    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    def _merged(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        """Pairs brought in by `<<: *anchor` merge keys (explicit keys win over them)."""
         for key, value in node.value:
             if key.tag == "tag:yaml.org,2002:merge":
                 merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for sub in merged:
                     if isinstance(sub, yaml.MappingNode):
-                        yield from self._pairs(sub)
-            else:
-                yield key, value
+                        yield from self._merged(sub)
+                        yield from ((k, v) for k, v in sub.value
+                                    if k.tag != "tag:yaml.org,2002:merge")
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key_node, value_node in self._pairs(node):
+        explicit = [(k, v) for k, v in node.value if k.tag != "tag:yaml.org,2002:merge"]
+        names = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
+        inherited = [(k, v) for k, v in self._merged(node)
+                     if not (isinstance(k, yaml.ScalarNode) and k.value in names)]
+        seen_inherited: set[Any] = set()
+        for key_node, value_node in [*inherited, *explicit]:
             key = (
                 self.loader.construct_object(key_node)
                 if isinstance(key_node, yaml.ScalarNode)
@@ -99,7 +123,9 @@ class _Walker:
                     )
                 )
                 key = str(key)
-            if key in out:
+            if key in out and key in seen_inherited:
+                seen_inherited.discard(key)  # a later merge overrides an earlier one
+            elif key in out:
                 self.problems.append(
                     SpecProblem(
                         self._pos(key_node),
@@ -107,6 +133,8 @@ class _Walker:
                         "remove one of them (YAML would silently keep the last)",
                     )
                 )
+            if any(key_node is k for k, _ in inherited):
+                seen_inherited.add(key)
             self.doc.keys[(*path, key)] = self._pos(key_node)
             out[key] = self.walk(value_node, (*path, key))
         return out
@@ -116,7 +144,7 @@ def load_text(text: str, path: str) -> tuple[Document, list[SpecProblem]]:
     """Parse one spec's text. Returns the document and any problems found while reading."""
     doc = Document(path, None)
     start = Position(path, 1, 1)
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -132,11 +160,21 @@ def load_text(text: str, path: str) -> tuple[Document, list[SpecProblem]]:
                 "write the spec out without deeply nested aliases",
             )
         ]
+    except _TooDeep:
+        return doc, [SpecProblem(start, f"the document nests more than {MAX_DEPTH} levels deep",
+                                 "write the spec without deeply nested lists or mappings")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(path, mark.line + 1, mark.column + 1) if mark else start
-        what = (exc.problem or exc.context or "invalid YAML").strip()
-        return doc, [SpecProblem(pos, f"YAML syntax error: {what}", "fix the YAML syntax")]
+        parts = [p.strip() for p in (exc.context, exc.problem) if p]
+        what = ", ".join(parts) or "invalid YAML"
+        hint = "fix the YAML syntax"
+        if "another document" in what:
+            hint = "keep one spec per file (remove the second '---')"
+        return doc, [SpecProblem(pos, f"YAML syntax error: {shorten(what, 120)[1:-1]}", hint)]
+    except RecursionError:
+        return doc, [SpecProblem(start, f"the document nests more than {MAX_DEPTH} levels deep",
+                                 "write the spec without deeply nested lists or mappings")]
     except yaml.YAMLError as exc:
         return doc, [SpecProblem(start, f"YAML error: {shorten(str(exc), 80)}", "fix the YAML")]
     finally:

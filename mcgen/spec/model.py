@@ -101,6 +101,7 @@ class Service:
     interval: Duration | None
     dashboard: Dashboard
     metrics: tuple[Metric, ...]
+    pos: Position = Position("", 1, 1)  # of the `service:` value
     environment: str | None = None
     environments: tuple[str, ...] = ()
     metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)

@@ -68,7 +68,7 @@ def _type_hint(expected: str, value: Any) -> str:
     if expected == "string" and isinstance(value, (int, float)):
         return "quote it"
     if expected == "number" and isinstance(value, str):
-        return "write a plain number in the metric's unit (0.5, not 500ms; 1.0e3, not 1e3)"
+        return "write a plain number in the metric's unit (0.5, not 500ms; 1.0e+3, not 1e3)"
     return f"write {_TYPES.get(expected, expected)}"
 
 
@@ -100,9 +100,10 @@ def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
         return [SpecProblem(pos, f"'{where}' is missing the required key '{missing}'",
                             f"add '{missing}'")]
     if kind == "type":
-        expected = str(rule)
-        return [SpecProblem(pos, f"'{where}' must be {_TYPES.get(expected, expected)}, "
-                                 f"not {_describe(value)}", _type_hint(expected, value))]
+        options = rule if isinstance(rule, list) else [rule]
+        wanted = " or ".join(_TYPES.get(str(t), str(t)) for t in options)
+        hint = _type_hint(str(options[0]), value) if len(options) == 1 else f"write {wanted}"
+        return [SpecProblem(pos, f"'{where}' must be {wanted}, not {_describe(value)}", hint)]
     if kind == "pattern":
         what, hint = _PATTERNS.get(str(rule), ("valid", "fix it"))
         if path and path[-1] == "version":
@@ -113,9 +114,9 @@ def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
     if kind == "propertyNames":
         return [p for sub in err.context for p in _problem(doc, _at_key(sub, path))]
     if kind == "enum":
-        options = ", ".join(str(v) for v in rule)
+        choices = ", ".join(str(v) for v in rule)
         return [SpecProblem(pos, f"'{where}' is {_describe(value)}, not one of the allowed values",
-                            f"use one of: {options}")]
+                            f"use one of: {choices}")]
     if kind == "const":
         return [SpecProblem(pos, f"'{where}' must be {json.dumps(rule)}, "
                                  f"not {_describe(value)}",

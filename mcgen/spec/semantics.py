@@ -7,6 +7,7 @@ run (it never stops at the first). Each problem points at the node that causes i
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -92,7 +93,7 @@ class Builder:
                 uid=board.get("uid", conventions.dashboard_uid(name)),
                 folder=board.get("folder"), tags=tuple(board.get("tags", ())),
                 refresh=board.get("refresh"), time_from=board.get("time_from", "now-6h")),
-            metrics=metrics, environment=self.env,
+            metrics=metrics, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
             metric_index={m.name: m for m in metrics},
         )
@@ -174,6 +175,10 @@ class Builder:
                        "remove 'buckets' (it is for histograms)", key=True)
             return ()
         for i, b in enumerate(raw):
+            if not math.isfinite(b):
+                self.error((*path, "buckets", i), f"bucket {b} is not a finite number",
+                           "use bounds above 0 (+Inf is added by the client)")
+                return ()
             if b <= 0:
                 self.error((*path, "buckets", i), f"bucket {b:g} is not positive",
                            "use bounds above 0 (+Inf is added by the client)")
@@ -211,6 +216,8 @@ class Builder:
             self.error(path, f"alert '{name}' needs exactly one of above/below",
                        "write above: N (fires when > N) or below: N (fires when < N)")
             return None
+        elif not self.finite(raw[comparisons[0]], at(comparisons[0])):
+            return None
         else:
             threshold = float(raw[comparisons[0]])
         op = {"above": ">", "below": "<"}.get(comparisons[0]) if threshold is not None else None
@@ -232,18 +239,17 @@ class Builder:
             self.error(at("for"), "an absent_for alert takes no 'for'",
                        "remove it; absent_for is its 'for'", key=True)
         alert = dataclasses.replace(alert, overrides=self.overrides(metric, alert, raw, at))
+        if kind in ("stale_after", "absent_for") and "overrides" in raw:
+            self.error(at("overrides"), f"an {kind} alert takes no overrides",
+                       f"remove 'overrides' ({kind} has no threshold)", key=True)
         self.check_labels(alert, at)
         summary_q = kind == "quantile" and metric.type == "summary"
         if summary_q and alert.quantile not in metric.quantiles:
             self.error(at("quantile"), f"summary '{metric.name}' exports no quantile "
                        f"{alert.quantile:g}", "use one of its quantiles: " +
                        ", ".join(f"{q:g}" for q in metric.quantiles))
-        for threshold_value, where in [(threshold, at(comparisons[0]) if comparisons else path),
-                                       *((o.threshold, o_path) for o, o_path in
-                                         zip(alert.overrides, self._override_paths(raw, at),
-                                             strict=True))]:
-            if threshold_value is not None:
-                self.feasible(metric, alert, threshold_value, where)
+        if threshold is not None:
+            self.feasible(metric, alert, threshold, at(comparisons[0]))
         summary = raw.get("summary") or conventions.default_summary(alert, metric)
         description = raw.get("description") or conventions.default_description(alert, metric)
         for field_name, text in (("summary", summary), ("description", description)):
@@ -263,6 +269,12 @@ class Builder:
         for key, value in changes.items():
             if key in ("above", "below"):
                 other = "below" if key == "above" else "above"
+                kind = next((k for k in ("stale_after", "absent_for") if k in raw), None)
+                if kind:
+                    self.error((*env_path, key), f"environment sets '{key}' but alert "
+                               f"'{raw['alert']}' is a {kind} alert, which takes no threshold",
+                               "remove it", key=True)
+                    continue
                 if other in raw or ("above" not in raw and "below" not in raw):
                     self.error((*env_path, key), f"environment sets '{key}' but alert "
                                f"'{raw['alert']}' compares with '{other}'",
@@ -308,12 +320,12 @@ class Builder:
             if declared.values is not None:
                 values = [spec] if isinstance(spec, str) and not matcher.is_regex else (
                     spec if not isinstance(spec, str) else [])
-                for v in values:
-                    v = v[1:] if matcher.op == "!=" else v
-                    if v not in declared.values:
-                        self.error((*path, label), f"{shorten(v)} is not an allowed value of "
-                                   f"label '{label}'", "use one of: " + ", ".join(declared.values))
-                if not any(matcher.matches(v) for v in declared.values):
+                unknown = [v[1:] if matcher.op == "!=" else v for v in values]
+                unknown = [v for v in unknown if v not in declared.values]
+                for v in unknown:
+                    self.error((*path, label), f"{shorten(v)} is not an allowed value of "
+                               f"label '{label}'", "use one of: " + ", ".join(declared.values))
+                if not unknown and not any(matcher.matches(v) for v in declared.values):
                     self.error((*path, label), f"select on '{label}' matches none of its allowed "
                                "values", "widen it; allowed: " + ", ".join(declared.values))
             out.append(matcher)
@@ -325,15 +337,17 @@ class Builder:
     def overrides(self, metric: Metric, alert: Alert, raw: dict[str, Any], at: Any
                   ) -> tuple[Override, ...]:
         out = []
+        if alert.op is None:
+            return ()
         for path, o in zip(self._override_paths(raw, at), raw.get("overrides", ()), strict=True):
-            if alert.op is None:
-                self.error(path, f"a {alert.kind} alert takes no overrides", "remove them")
-                return ()
             key: str = alert.comparison_word
             other = "below" if key == "above" else "above"
-            if other in o or key not in o:
-                self.error(path, f"override must set '{key}', like its alert",
-                           f"write {key}: N", key=False)
+            if other in o:
+                self.error((*path, other), f"override sets '{other}' but alert '{alert.name}' "
+                           f"compares with '{key}'", f"write {key}: N", key=True)
+                continue
+            if key not in o:
+                self.error(path, f"override sets no '{key}' threshold", f"write {key}: N")
                 continue
             for label in o["match"]:
                 if label not in alert.by:
@@ -341,6 +355,8 @@ class Builder:
                                "is not among the alert's 'by' labels",
                                "add it to 'by' or match on a 'by' label", key=True)
             match = self.selector(metric, o["match"], (*path, "match"))
+            if self.finite(o[key], (*path, key)):
+                self.feasible(metric, alert, float(o[key]), (*path, key))
             out.append(Override(match, float(o[key]), self.pos(path)))
         return tuple(out)
 
@@ -353,6 +369,14 @@ class Builder:
                 self.error((*at("labels"), key), f"alert label '{key}' would overwrite the "
                            "series label of the same name", "rename it or drop it from 'by'",
                            key=True)
+
+    def finite(self, value: float, path: JsonPath) -> bool:
+        if math.isfinite(value):
+            return True
+        word = str(path[-1]) if path else "value"
+        self.error(path, f"'{word}' must be a finite number, not {value}",
+                   "write a plain number in the metric's unit")
+        return False
 
     def feasible(self, metric: Metric, alert: Alert, t: float, path: JsonPath) -> None:
         """Reject thresholds an alert can never cross, or always crosses."""
@@ -370,15 +394,18 @@ class Builder:
                            f"these buckets can estimate ({q:g} x first bucket), so any "
                            "traffic decides it", f"add a bucket at or below {t:g}")
         if alert.kind in ("rate", "ratio") and (t < 0 or (t == 0 and alert.op == "<")):
-            self.error(path, f"{word} {t:g} can never be decided by a {alert.kind}, "
-                       "which is never negative", "use a threshold above 0")
+            outcome = "always fires" if alert.op == ">" else "can never fire"
+            self.error(path, f"{word} {t:g} {outcome}: a {alert.kind} is never negative",
+                       "use a threshold of 0 or more" if alert.op == ">" else
+                       "use a threshold above 0")
 
     def template(self, alert: Alert, text: str, path: JsonPath) -> None:
         try:
             tmpl = gotemplate.parse(text)
         except gotemplate.TemplateProblem as exc:
-            self.error(path, f"template: {exc}", "use {{ $labels.NAME }} and {{ $value }} "
-                       "with humanize, humanizePercentage, humanizeDuration or printf")
+            self.error(path, f"{path[-1]}: {shorten(exc.what, 80)[1:-1]} is not supported in "
+                       "annotation templates", "use {{ $labels.NAME }} and {{ $value }} with "
+                       "humanize, humanizePercentage, humanizeDuration or printf")
             return
         carried = set(alert.by) if alert.kind != "absent" else {
             m.label for m in alert.select if m.op == "="}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from mcgen.errors import Position, SpecError, SpecProblem, UsageError
+from mcgen.errors import SpecError, SpecProblem, UsageError
 from mcgen.spec import schema
 from mcgen.spec.load import Document, load_file
 from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Service
@@ -59,6 +59,7 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem]) ->
     services = []
     for doc in docs:
         envs = doc.data.get("environments", {})
+        _check_version(doc, problems)
         _check_environment_keys(doc, problems)
         _check_slos(doc, problems)
         for other in envs:
@@ -99,6 +100,13 @@ def _check_environment_keys(doc: Document, problems: list[SpecProblem]) -> None:
                         f"remove it; the spec has no {kind}"))
 
 
+def _check_version(doc: Document, problems: list[SpecProblem]) -> None:
+    version = doc.data.get("version")
+    if type(version) is not int:  # the schema's const 1 also admits 1.0
+        problems.append(SpecProblem(doc.pos(("version",)), f"'version' must be 1, not {version}",
+                                    "this version of mcgen reads spec version 1"))
+
+
 def _check_slos(doc: Document, problems: list[SpecProblem]) -> None:
     if doc.data.get("slos"):
         problems.append(SpecProblem(
@@ -112,8 +120,8 @@ def _check_unique(model: Model, problems: list[SpecProblem]) -> None:
     for svc in model.services:
         if svc.name in services:
             problems.append(SpecProblem(
-                Position(svc.source, 1, 1), f"service '{svc.name}' is also defined in "
-                f"{services[svc.name].source}", "give each spec its own service name"))
+                svc.pos, f"service '{svc.name}' is also defined at {services[svc.name].pos}",
+                "give each spec its own service name"))
         services.setdefault(svc.name, svc)
         for m in svc.metrics:
             if m.name in metrics:

@@ -162,18 +162,20 @@ class _Prover:
         a = self.alert
         fire, _ = self.targets(subject.threshold)
         series = self.series_for(subject, fire)
-        grid = range(0, self.end_ms + 1, self.timing.eval_ms)
-        truth = [self.holds(self.observe(series, t), subject.threshold) for t in grid]
-        if True not in truth:
+        step = self.timing.eval_ms
+        start = next((t for t in range(0, self.end_ms + 1, step)
+                      if self.holds(self.observe(series, t), subject.threshold)), None)
+        if start is None:
             raise Unprovable(f"synthetic series at {fire:g} never cross the threshold "
                              f"{subject.threshold:g}")
-        start = truth.index(True)
-        if not all(truth[start:]):
-            raise Unprovable("the synthetic breach does not hold steadily")
-        hold_steps = math.ceil(a.for_.ms / self.timing.eval_ms)
-        fire_at = (start + hold_steps) * self.timing.eval_ms
+        fire_at = start + math.ceil(a.for_.ms / step) * step
         if fire_at > self.end_ms:
             raise Unprovable("the test horizon is too short")
+        # A breach only grows while a rate warms up, so once true it stays true; these
+        # are the instants the test asserts on.
+        for t in (fire_at - step, fire_at, self.end_ms):
+            if not self.holds(self.observe(series, t), subject.threshold):
+                raise Unprovable("the synthetic breach does not hold steadily")
         value = self.observe(series, fire_at)
         case = Case(f"{a.name} fires{self._past(subject)}", series)
         case.checks.append(self._check(fire_at - self.timing.eval_ms, []))
@@ -187,7 +189,7 @@ class _Prover:
         # Rates warm up over their first window after a series appears (a test artefact:
         # real series have history), so judge the steady state that follows.
         settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
-        for t in range(settled, self.end_ms + 1, self.timing.eval_ms):
+        for t in (settled, self.end_ms):
             if self.holds(self.observe(series, t), subject.threshold):
                 raise Unprovable(f"synthetic series at {quiet:g} cross the threshold "
                                  f"{subject.threshold:g}")

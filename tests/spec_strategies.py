@@ -1,0 +1,568 @@
+"""Hypothesis strategies that build random, valid mcgen specs (plain dicts, ready for YAML).
+
+Used by tests/test_property.py. Everything here is independent of mcgen's own code: label
+matching follows Prometheus 2.x semantics (RE2, fully anchored, `.` does not match a
+newline), and reachability of selectors and overrides is decided by our own small solver,
+so that a disagreement with mcgen shows up as a failing example instead of being copied.
+
+A generated example is meant to be provable: every alert can both fire and stay quiet on
+some series. The few contradictions we generate on purpose (an override that earlier
+overrides or `select` shadow completely, a ratio that can never reach its threshold) are
+recorded in `Example.expected_rejections`, with the message mcgen must give for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+Spec = dict[str, Any]
+Draw = st.DrawFn
+
+# ---- vocabulary ----------------------------------------------------------------------------
+
+# Hostile pieces of label values: quotes, backslashes, newlines, braces, template and regex
+# metacharacters, unicode (accents, CJK, an astral emoji), dots, pipes.
+HOSTILE = ('"', "'", "\\", "\n", "\t", "{", "}", "{{", "}}", "$", "$1", "é", "日本", "😀",
+           ".", "|", "*", "+", "?", "(", ")", "[", "]", "^", "-", " ", "%", "%s", "`", ",",
+           "=", "!", "~", "#", ":", "/", "\\n", "<&>", "\r", "ß", "İ")
+PLAIN = ("a", "b", "ok", "GET", "x1", "5xx", "eu-west", "Z", "_", "0")
+# Metric label names; `le`/`quantile` are reserved per type and `instance`/`job`/`service`/
+# `severity`/`alertname` would clash with target or alert labels, so none of them is here.
+LABEL_NAMES = ("code", "method", "kind", "region", "shard", "op", "status", "path", "Zone",
+               "_priv", "x", "resource_group")
+# Names for alert_labels / alert labels: disjoint from LABEL_NAMES, so they never overwrite
+# a series label.
+ALERT_LABEL_NAMES = ("team", "tier", "owner", "page", "env_name", "Pager")
+FOR_DURATIONS = ("1m", "2m", "3m", "5m", "90s", "10m", "15m", "30m", "1m30s", "7m", "2m30s")
+WINDOWS = ("1m", "2m", "3m", "5m", "10m", "15m", "30m", "90s", "1m30s", "4m")
+STALE_AFTER = ("1m", "90s", "5m", "10m", "30m", "1h", "2h")
+ABSENT_FOR = ("1m", "90s", "2m", "5m", "10m", "30m")
+INTERVALS = ("30s", "1m", "2m")
+SEVERITIES = ("warning", "critical", "info", "page_1")
+QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999, 0.75, 0.25, 0.1)
+UNITS = ("seconds", "bytes", "ratio", "percent", "requests")
+TARGET_LABELS = ("instance", "job")
+# A fresh value no generated matcher names (values are built from HOSTILE/PLAIN pieces).
+FRESH = "fresh-value-0"
+
+# ---- label matching (Prometheus semantics) ---------------------------------------------------
+
+
+def re2_full(pattern: str, value: str) -> bool:
+    """Whether Prometheus 2.x's =~ matches: RE2, anchored, `.` excludes newline. The regexes
+    we build (escaped literals, `.*`, `.+`, alternation) mean the same in Python's `re`."""
+    return re.fullmatch(pattern, value) is not None
+
+
+@dataclass(frozen=True)
+class Sel:
+    """One label matcher of a spec: its YAML form, its meaning, and values it accepts."""
+
+    label: str
+    spec: str | list[str]
+    accepts: Callable[[str], bool] = field(compare=False)
+    witnesses: tuple[str, ...]  # values known to be accepted (may be empty)
+    equality: str | None = None  # the value, when this is an `=` matcher
+
+    def __repr__(self) -> str:
+        return f"{self.label}: {self.spec!r}"
+
+
+def _eq_spec(v: str) -> str | list[str]:
+    """`v` selected with `=`; a leading ! or ~ would read as an operator, so use a list."""
+    return [v] if v.startswith(("!", "~")) else v
+
+
+def eq_sel(label: str, v: str) -> Sel:
+    """Only a plain `=` carries its label onto an absent() alert; a one-item list is =~."""
+    spec = _eq_spec(v)
+    return Sel(label, spec, v.__eq__, (v,), equality=v if isinstance(spec, str) else None)
+
+
+def _neq_spec(v: str) -> str:
+    # "!~..." would be read as a negative regex: say the same thing with an escaped literal.
+    return "!~" + re.escape(v) if v.startswith("~") else "!" + v
+
+
+def _regex_for(draw: Draw, values: Sequence[str], literal_only: bool) -> str:
+    """A regex accepting (under RE2) at least one of `values` (when not literal_only, maybe
+    one with `.*`/`.+`, which may or may not accept values holding newlines)."""
+    form = "alt" if literal_only else draw(st.sampled_from(("alt", "alt", "prefix", "plus",
+                                                            "group", "any")))
+    if form == "any":
+        return draw(st.sampled_from((".*", ".+")))
+    subset = draw(st.lists(st.sampled_from(list(values)), min_size=1, max_size=len(values),
+                           unique=True))
+    if form in ("alt", "group"):
+        alt = "|".join(re.escape(v) for v in subset)
+        return f"(?:{alt})" if form == "group" else alt
+    v = subset[0]
+    if form == "plus" and len(v) >= 1:
+        k = draw(st.integers(0, len(v) - 1))
+        return re.escape(v[:k]) + ".+"
+    k = draw(st.integers(0, len(v)))
+    return re.escape(v[:k]) + ".*"
+
+
+def matcher_for(draw: Draw, label: str, values: Sequence[str] | None,
+                for_override: bool = False) -> Sel:
+    """A matcher on `label` that selects at least one allowed value (RE2 semantics)."""
+    if values is not None:
+        ops = ["eq", "list", "re", "nre"] + (["neq"] if len(values) >= 2 else [])
+        op = draw(st.sampled_from(ops))
+        if op == "eq":
+            v = draw(st.sampled_from(list(values)))
+            return eq_sel(label, v)
+        if op == "neq":
+            v = draw(st.sampled_from(list(values)))
+            return Sel(label, _neq_spec(v), lambda x: x != v,
+                       tuple(w for w in values if w != v))
+        if op == "list":
+            subset = draw(st.lists(st.sampled_from(list(values)), min_size=1,
+                                   max_size=len(values), unique=True))
+            return Sel(label, subset, lambda x: x in subset, tuple(subset))
+        rx = _regex_for(draw, values, literal_only=False)
+        if op == "re":
+            hits = tuple(v for v in values if re2_full(rx, v))
+            if hits:
+                return Sel(label, "~" + rx, lambda x: re2_full(rx, x), hits)
+        else:
+            misses = tuple(v for v in values if not re2_full(rx, v))
+            if misses:
+                return Sel(label, "!~" + rx, lambda x: not re2_full(rx, x), misses)
+        v = values[0]  # the regex accepted nothing (or everything, for !~): plain equality
+        return eq_sel(label, v)
+    # Unbounded label: any value is allowed.
+    op = draw(st.sampled_from(("eq", "eq", "neq", "list", "re", "nre")))
+    if op == "eq":
+        v = draw(label_values)
+        return eq_sel(label, v)
+    if op == "neq":
+        v = draw(label_values)
+        return Sel(label, _neq_spec(v), lambda x: x != v, (FRESH,) if v != FRESH else ())
+    some = draw(st.lists(label_values, min_size=1, max_size=3, unique=True))
+    if op == "list":
+        return Sel(label, some, lambda x: x in some, tuple(some))
+    if op == "re":
+        # Overrides stay on literal alternations so that our solver knows every witness.
+        rx = _regex_for(draw, some, literal_only=for_override)
+        if rx in (".*", ".+"):
+            return Sel(label, "~" + rx, lambda x: re2_full(rx, x), ("w",))
+        hits = tuple(v for v in some if re2_full(rx, v))
+        if hits:
+            prefix = rx[:-2]
+            witness = re.sub(r"\\(.)", r"\1", prefix, flags=re.DOTALL) if rx.endswith(".*") \
+                else None
+            extra = (witness,) if witness is not None and re2_full(rx, witness) else ()
+            return Sel(label, "~" + rx, lambda x: re2_full(rx, x), hits + extra)
+        return Sel(label, some, lambda x: x in some, tuple(some))
+    alt = "|".join(re.escape(v) for v in some)
+    return Sel(label, "!~" + alt, lambda x: not re2_full(alt, x),
+               (FRESH,) if FRESH not in some else ())
+
+
+def solve(labels: dict[str, list[str] | None], want: Sequence[Sel],
+          avoid: Sequence[Sequence[Sel]]) -> dict[str, str] | None:
+    """Label values (one per declared label) accepted by every `want` matcher and by no
+    complete group of `avoid`; None when our candidates hold no such combination. For an
+    unbounded label the candidates are every witness any matcher knows plus fresh values,
+    so a None may be pessimistic but a solution is always real."""
+    every = [*want, *(s for g in avoid for s in g)]
+    names = list(labels)
+    pools = []
+    for name in names:
+        allowed = labels[name]
+        if allowed is not None:
+            pools.append(list(allowed))
+        else:
+            pool = [w for s in every if s.label == name for w in s.witnesses]
+            pools.append(list(dict.fromkeys([*pool, FRESH, "example", "w"])))
+    for combo in itertools.islice(itertools.product(*pools), 50_000):
+        got = dict(zip(names, combo, strict=True))
+        if not all(s.accepts(got.get(s.label, "")) for s in want):
+            continue
+        if any(all(s.accepts(got.get(s.label, "")) for s in g) for g in avoid):
+            continue
+        return got
+    return None
+
+
+label_values: st.SearchStrategy[str] = st.one_of(
+    st.sampled_from(PLAIN),
+    st.lists(st.sampled_from(HOSTILE + PLAIN), min_size=1, max_size=4).map("".join),
+)
+
+# ---- numbers ---------------------------------------------------------------------------------
+
+
+def nice(lo_exp: int, hi_exp: int) -> st.SearchStrategy[float]:
+    """Positive numbers of 1-3 significant digits between 10**lo_exp and 10**(hi_exp+3)."""
+    return st.builds(lambda m, e: float(f"{m}e{e}"), st.integers(1, 999),
+                     st.integers(lo_exp, hi_exp))
+
+
+def positive(lo: float, hi: float) -> st.SearchStrategy[float]:
+    return st.one_of(nice(-4, 3).filter(lambda x: lo <= x <= hi),
+                     st.floats(lo, hi, allow_nan=False, allow_infinity=False))
+
+
+@st.composite
+def buckets(draw: Draw) -> list[float]:
+    """Strictly increasing positive bounds of varied magnitude (1e-4 .. 1e4)."""
+    centre = draw(st.integers(-4, 3))
+    raw = draw(st.lists(st.one_of(nice(max(-4, centre - 1), min(3, centre + 1)),
+                                  st.floats(1e-4, 1e4)),
+                        min_size=1, max_size=8))
+    out = sorted({x for x in raw if 1e-4 <= x <= 1e4})
+    return out or [1.0]
+
+
+def histogram_threshold(draw: Draw, q: float, bounds: Sequence[float]) -> float:
+    """A threshold strictly between q x first bucket and the last bucket."""
+    low, high = q * bounds[0], bounds[-1]
+    inner = [b for b in bounds if low < b < high]
+    on_bound: bool = draw(st.booleans())
+    if inner and on_bound:
+        return draw(st.sampled_from(inner))
+    f = draw(st.floats(0.02, 0.98))
+    t = float(f"{low + f * (high - low):.4g}")
+    return t if low < t < high else (low + high) / 2
+
+
+# ---- the spec ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    specs: list[Spec]
+    # (service, alert) -> regex a problem about that alert must match to be acceptable.
+    expected_rejections: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+@dataclass
+class _Metric:
+    name: str
+    type: str
+    labels: dict[str, list[str] | None]
+    buckets: list[float]
+    quantiles: list[float]
+    spec: Spec
+
+
+class _Service:
+    def __init__(self, draw: Draw, name: str) -> None:
+        self.draw = draw
+        self.name = name
+        self.expected: dict[tuple[str, str], str] = {}
+        self.alert_names: set[str] = set()
+
+    def alert_name(self, metric_index: int) -> str:
+        base = self.draw(st.sampled_from(("High", "Low", "Slow", "Stale", "Absent", "Alert")))
+        name = f"{base}M{metric_index}"
+        k = 1
+        while name in self.alert_names:
+            k += 1
+            name = f"{base}M{metric_index}N{k}"
+        self.alert_names.add(name)
+        return name
+
+
+def _label_map(draw: Draw) -> dict[str, str]:
+    names = draw(st.lists(st.sampled_from(ALERT_LABEL_NAMES), max_size=2, unique=True))
+    return {n: draw(st.one_of(st.sampled_from(PLAIN), label_values)) for n in names}
+
+
+def _template(draw: Draw, carried: Sequence[str]) -> str:
+    """A summary/description in the template subset mcgen supports."""
+    texts = st.sampled_from(("Latency is", "value:", "p95 =", "rate 100%", "\"quoted\"",
+                             "back\\slash", "cost $5", "naïve ✓ 日本", "a < b & c > d",
+                             "brace { and }", "}} closes", "ratio", ".", "|"))
+    actions = ["{{ $value }}", "{{ $value | humanize }}", '{{ printf "%.3f" $value }}',
+               "{{ .Value }}", "{{ $value | humanizePercentage }}",
+               "{{ humanizeDuration $value }}", '{{ printf "%.2e" $value }}',
+               '{{- $value -}}', '{{ "{{" }}']
+    for lb in carried:
+        actions += [f"{{{{ $labels.{lb} }}}}", f"{{{{ .Labels.{lb} }}}}",
+                    f"{{{{ $labels.{lb} | toUpper }}}}"]
+    parts = draw(st.lists(st.one_of(texts, st.sampled_from(actions)), min_size=1, max_size=5))
+    text = " ".join(parts).strip()
+    return text or "x"
+
+
+def _templates(draw: Draw, alert: Spec, carried: Sequence[str]) -> None:
+    for key in ("summary", "description"):
+        if draw(st.integers(0, 2)) == 0:
+            alert[key] = _template(draw, carried)
+
+
+def _by(draw: Draw, metric: _Metric, also_on: dict[str, list[str] | None] | None = None
+        ) -> list[str] | None:
+    """None: leave `by` out (all declared labels)."""
+    declared = [n for n in metric.labels if also_on is None or n in also_on]
+    if also_on is None and draw(st.integers(0, 3)) == 0:
+        return None
+    pool = declared + list(TARGET_LABELS)
+    return draw(st.lists(st.sampled_from(pool), max_size=len(pool), unique=True))
+
+
+def _select(draw: Draw, metric: _Metric, max_labels: int = 2) -> list[Sel]:
+    if not metric.labels or draw(st.integers(0, 2)) == 0:
+        return []
+    names = draw(st.lists(st.sampled_from(list(metric.labels)), min_size=1,
+                          max_size=min(max_labels, len(metric.labels)), unique=True))
+    return [matcher_for(draw, n, metric.labels[n]) for n in names]
+
+
+def _overrides(draw: Draw, svc: _Service, alert: Spec, metric: _Metric, by: Sequence[str],
+               select: Sequence[Sel], word: str, threshold: Callable[[], float]) -> None:
+    match_labels = [lb for lb in by if lb in metric.labels]
+    if not match_labels or draw(st.integers(0, 2)) != 0:
+        return
+    out: list[Spec] = []
+    earlier: list[list[Sel]] = []
+    for _ in range(draw(st.integers(1, 3))):
+        names = draw(st.lists(st.sampled_from(match_labels), min_size=1,
+                              max_size=min(2, len(match_labels)), unique=True))
+        match = [matcher_for(draw, n, metric.labels[n], for_override=True) for n in names]
+        reachable = solve(metric.labels, [*select, *match], earlier) is not None
+        if not reachable:
+            # Shadowed by earlier overrides or by `select`: a genuine contradiction, kept
+            # now and then to check that mcgen says so instead of writing a broken test.
+            if draw(st.integers(0, 9)) != 0:
+                continue
+            svc.expected[(svc.name, alert["alert"])] = "no series can reach override"
+        out.append({"match": {s.label: s.spec for s in match}, word: threshold()})
+        earlier.append(match)
+    if out:
+        alert["overrides"] = out
+
+
+def _common(draw: Draw, alert: Spec, window: bool = True, for_: bool = True) -> None:
+    if for_ and draw(st.booleans()):
+        alert["for"] = draw(st.sampled_from(FOR_DURATIONS))
+    if window and draw(st.booleans()):
+        alert["window"] = draw(st.sampled_from(WINDOWS))
+    if draw(st.booleans()):
+        alert["severity"] = draw(st.sampled_from(SEVERITIES))
+    if draw(st.integers(0, 3)) == 0:
+        alert["labels"] = _label_map(draw)
+
+
+def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
+                 counters: Sequence[_Metric]) -> None:
+    den = draw(st.sampled_from(list(counters)))
+    same = den.name == metric.name
+    by = _by(draw, metric, also_on=den.labels)
+    select = _select(draw, metric)
+    den_select = _select(draw, den)
+    if same and not select:
+        # Numerator = denominator: the ratio is always 1. Give the numerator a filter.
+        if not metric.labels:
+            den = next((c for c in counters if c.name != metric.name), den)
+            same = den.name == metric.name
+            if same:  # a single label-less counter: a ratio to itself cannot be proven
+                alert["rate"] = True
+                alert["above"] = draw(positive(0, 1e4))
+                return
+            by = _by(draw, metric, also_on=den.labels)
+            den_select = _select(draw, den)
+        else:
+            label = draw(st.sampled_from(list(metric.labels)))
+            allowed = metric.labels[label]
+            # A strict subset of the values; for an unbounded label any equality is one.
+            if allowed is not None and len(allowed) < 2:
+                select = []
+            else:
+                v = draw(st.sampled_from(allowed)) if allowed else draw(label_values)
+                select = [eq_sel(label, v)]
+            if not select:
+                alert["rate"] = True
+                alert["above"] = draw(positive(0, 1e4))
+                return
+    alert["ratio_to"] = {"metric": den.name}
+    if den_select:
+        alert["ratio_to"]["select"] = {s.label: s.spec for s in den_select}
+    if select:
+        alert["select"] = {s.label: s.spec for s in select}
+    by_list = list(metric.labels) if by is None else by
+    # Share of numerator series also counted in the denominator (same metric only).
+    num_combos = _combos(metric.labels, select)
+    shared = [same and all(s.accepts(c.get(s.label, "")) for s in den_select) for c in num_combos]
+    # With the numerator inside the denominator the ratio is at most 1.
+    capped = bool(shared) and all(shared)
+    word = draw(st.sampled_from(("above", "below")))
+    if word == "above":
+        t = draw(st.one_of(st.just(0.0), st.sampled_from((0.001, 0.01, 0.05, 0.1, 0.5, 0.9,
+                                                          0.95, 0.99)),
+                           st.floats(0.0001, 0.999), st.floats(1.0, 10.0)))
+    else:
+        t = draw(st.one_of(st.sampled_from((0.001, 0.01, 0.1, 0.5, 0.9, 0.95, 0.99)),
+                           st.floats(0.0001, 0.999), st.floats(1.0, 10.0)))
+    if t >= 1 and any(shared):
+        if capped and draw(st.integers(0, 9)) == 0:
+            # Can never exceed 1 (above), or is below T >= 1 whenever there is traffic.
+            svc.expected[(svc.name, alert["alert"])] = \
+                "cannot build a denominator series giving ratio|cross the threshold"
+        else:
+            t = draw(st.sampled_from((0.1, 0.5, 0.8)))
+    alert[word] = t
+    if by is not None:
+        alert["by"] = by
+    _common(draw, alert)
+    _overrides(draw, svc, alert, metric, by_list, select, word, lambda: draw(
+        st.sampled_from((0.01, 0.2, 0.5))))
+    _templates(draw, alert, by_list)
+
+
+def _combos(labels: dict[str, list[str] | None], select: Sequence[Sel]) -> list[dict[str, str]]:
+    pools = []
+    for name, allowed in labels.items():
+        if allowed is not None:
+            pools.append(list(allowed))
+        else:
+            pools.append(list(dict.fromkeys(
+                [*(w for s in select if s.label == name for w in s.witnesses), FRESH])))
+    out = []
+    for combo in itertools.islice(itertools.product(*pools), 5_000):
+        got = dict(zip(labels, combo, strict=True))
+        if all(s.accepts(got[s.label]) for s in select):
+            out.append(got)
+    return out
+
+
+def _alert(draw: Draw, svc: _Service, metric: _Metric, index: int,
+           counters: Sequence[_Metric]) -> Spec:
+    kinds = {"counter": ["rate", "ratio_to", "absent_for"],
+             "gauge": ["value", "value", "stale_after", "absent_for"],
+             "histogram": ["quantile", "quantile", "rate", "absent_for"],
+             "summary": ["quantile", "quantile", "absent_for"]}[metric.type]
+    kind = draw(st.sampled_from(kinds))
+    alert: Spec = {"alert": svc.alert_name(index)}
+    if kind == "ratio_to":
+        _ratio_alert(draw, svc, alert, metric, counters)
+        return alert
+    if kind == "absent_for":
+        alert["absent_for"] = draw(st.sampled_from(ABSENT_FOR))
+        select = _select(draw, metric)
+        if select:
+            alert["select"] = {s.label: s.spec for s in select}
+        _common(draw, alert, window=False, for_=False)
+        _templates(draw, alert, [s.label for s in select if s.equality is not None])
+        return alert
+    by = _by(draw, metric)
+    by_list = list(metric.labels) if by is None else by
+    select = _select(draw, metric)
+    if select:
+        alert["select"] = {s.label: s.spec for s in select}
+    if by is not None:
+        alert["by"] = by
+    if kind == "stale_after":
+        alert["stale_after"] = draw(st.sampled_from(STALE_AFTER))
+        _common(draw, alert)
+        _templates(draw, alert, by_list)
+        return alert
+    word = draw(st.sampled_from(("above", "below")))
+    threshold: Callable[[], float]
+    if kind == "quantile" and metric.type == "histogram":
+        q = draw(st.sampled_from(QUANTILES))
+        alert["quantile"] = q
+        threshold = lambda: histogram_threshold(draw, q, metric.buckets)  # noqa: E731
+    elif kind == "quantile":
+        alert["quantile"] = draw(st.sampled_from(metric.quantiles))
+        threshold = lambda: draw(st.one_of(positive(1e-4, 1e4), st.just(0.0),  # noqa: E731
+                                           positive(1e-4, 1e4).map(lambda x: -x)))
+    elif kind == "rate":
+        alert["rate"] = True
+        floor = 0.0 if word == "above" else 1e-4
+        threshold = lambda: draw(st.one_of(positive(1e-4, 1e4),  # noqa: E731
+                                           st.just(floor), st.just(1.0)))
+    else:  # value
+        alert["value"] = True
+        threshold = lambda: draw(st.one_of(  # noqa: E731
+            positive(1e-4, 1e4), positive(1e-4, 1e4).map(lambda x: -x), st.just(0.0),
+            st.integers(-1_000_000, 10**9).map(float)))
+    alert[word] = threshold()
+    _common(draw, alert, window=kind in ("quantile", "rate") and metric.type != "summary")
+    _overrides(draw, svc, alert, metric, by_list, select, word, threshold)
+    _templates(draw, alert, by_list)
+    return alert
+
+
+def _metric(draw: Draw, svc: str, index: int, pool: dict[str, list[str] | None]) -> _Metric:
+    mtype = draw(st.sampled_from(("counter", "gauge", "histogram", "summary")))
+    unit = draw(st.sampled_from(UNITS)) if draw(st.integers(0, 3)) == 0 else None
+    base = f"{svc}_m{index}" if draw(st.integers(0, 5)) else f"{svc}:M{index}"
+    name = base + (f"_{unit}" if unit else "") + ("_total" if mtype == "counter" else "")
+    names = draw(st.lists(st.sampled_from(list(pool)), max_size=min(3, len(pool)), unique=True)
+                 ) if pool else []
+    labels = {n: pool[n] for n in names}
+    spec: Spec = {"name": name, "type": mtype,
+                  "help": draw(st.sampled_from(("Requests.", 'Hostile "help" \\ {{ $x }}\nline 2',
+                                                "Ünïcode help ✓")))}
+    if unit:
+        spec["unit"] = unit
+    if labels:
+        spec["labels"] = {n: (list(v) if v is not None else None) for n, v in labels.items()}
+    bounds: list[float] = []
+    quantiles = [0.5, 0.95, 0.99]
+    if mtype == "histogram":
+        bounds = draw(buckets())
+        spec["buckets"] = bounds
+    if mtype in ("histogram", "summary") and draw(st.booleans()):
+        quantiles = draw(st.lists(st.sampled_from(QUANTILES), min_size=1, max_size=4,
+                                  unique=True))
+        spec["quantiles"] = quantiles
+    if mtype == "gauge" and draw(st.booleans()):
+        spec["multiprocess_mode"] = draw(st.sampled_from(("livesum", "max", "all")))
+    return _Metric(name, mtype, labels, bounds, quantiles, spec)
+
+
+@st.composite
+def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], str]]:
+    svc = _Service(draw, name)
+    pool_names = draw(st.lists(st.sampled_from(LABEL_NAMES), max_size=4, unique=True))
+    pool: dict[str, list[str] | None] = {}
+    for lb in pool_names:
+        pool[lb] = None if draw(st.integers(0, 4)) == 0 else draw(
+            st.lists(label_values, min_size=1, max_size=4, unique=True))
+    metrics = [_metric(draw, name, i, pool) for i in range(draw(st.integers(1, 4)))]
+    counters = [m for m in metrics if m.type == "counter"]
+    for i, m in enumerate(metrics):
+        alerts = [_alert(draw, svc, m, i, counters) for _ in range(draw(st.integers(0, 3)))]
+        if alerts:
+            m.spec["alerts"] = alerts
+    spec: Spec = {"version": 1, "service": name}
+    if draw(st.booleans()):
+        spec["alert_labels"] = _label_map(draw)
+    if draw(st.booleans()):
+        spec["runbook_base_url"] = draw(st.sampled_from((
+            "https://runbooks.example.com/" + name, "http://wiki.example.com/runbooks/",
+            "https://example.com/a%20b/ü?x=1&y=$2")))
+    defaults: Spec = {}
+    for key, values in (("rate_window", WINDOWS), ("for", FOR_DURATIONS),
+                        ("severity", SEVERITIES), ("interval", INTERVALS)):
+        if draw(st.booleans()):
+            defaults[key] = draw(st.sampled_from(values))
+    if defaults:
+        spec["defaults"] = defaults
+    spec["metrics"] = [m.spec for m in metrics]
+    return spec, svc.expected
+
+
+@st.composite
+def examples(draw: Draw) -> Example:
+    """One to two services (all checked by one promtool call)."""
+    names = draw(st.lists(st.sampled_from(("api", "svc", "payments_api", "q0", "edge")),
+                          min_size=1, max_size=2, unique=True))
+    out = Example([])
+    for name in names:
+        spec, expected = draw(service_specs(name))
+        out.specs.append(spec)
+        out.expected_rejections.update(expected)
+    return out
