@@ -22,14 +22,16 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 _RESOLVER = Resolver()
-_PLAIN = re.compile(r"[A-Za-z0-9_/.$(][^\x00-\x1f\x7f\x85\u2028\u2029\ufeff]*")
+_NOT_PRINTABLE = r"\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+_PLAIN = re.compile(rf"[A-Za-z0-9_/.$(][^{_NOT_PRINTABLE}]*")
 # What YAML 1.2 readers (go-yaml v3, used by Prometheus) take as numbers or null even
 # where PyYAML's YAML 1.1 resolver sees a string, e.g. 1e3, 0o17, 0x1F, .inf, ~.
 _YAML12_NOT_STR = re.compile(r"[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?"
                              r"|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
                              r"|~|null|Null|NULL")
-_BLOCK_LINE = re.compile(r"[^\s\x00-\x1f\x7f\x85\u2028\u2029\ufeff]"
-                         r"[^\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029\ufeff]*")
+_UNPRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+_IN_LINE = r"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+_BLOCK_LINE = re.compile(rf"[^\s{_NOT_PRINTABLE}][^{_IN_LINE}]*")  # tabs allowed inside
 
 
 @lru_cache(maxsize=65_536)
@@ -40,7 +42,9 @@ def scalar(value: str) -> str:
             and not _YAML12_NOT_STR.fullmatch(value)
             and _resolve(value) == _STR):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    # JSON leaves DEL, C1 controls and a few specials raw; YAML forbids them unescaped.
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                            json.dumps(value, ensure_ascii=False))
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -69,8 +73,10 @@ def _number(value: float | int) -> str:
         return ".nan"
     if math.isinf(value):
         return ".inf" if value > 0 else "-.inf"
-    text = repr(value)
-    return text if ("." in text or "e" in text) else text + ".0"
+    mantissa, e, exponent = repr(value).partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"  # YAML 1.1 readers need the point to see a float
+    return mantissa + e + exponent
 
 
 def _leaf(value: Any, indent: str) -> str:
@@ -112,6 +118,8 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
 
 def dump(data: dict[str, Any]) -> str:
     """A whole document from a top-level mapping."""
+    if not data:
+        return "{}\n"
     out: list[str] = []
     _emit(data, "", out)
     return "\n".join(out) + "\n"

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,24 +98,32 @@ def _record_coverage(example: Example) -> None:
 @given(example=examples())
 def test_valid_specs_pass_promtool(promtool: str, example: Example) -> None:
     _record_coverage(example)
+    for spec in example.specs:
+        note(f"--- specs/{spec['service']}.yaml\n{dump_spec(spec)}")
+    if example.expected_rejections:
+        note(f"expected contradictions: {example.expected_rejections}")
+    event(check_example(example, promtool, note))
+
+
+def dump_spec(spec: dict[str, Any]) -> str:
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def check_example(example: Example, promtool: str,
+                  log: Callable[[str], None] = lambda _: None) -> str:
+    """Render the example's specs and run promtool on the result; AssertionError when the
+    property fails, else a word on what happened (for statistics)."""
     with tempfile.TemporaryDirectory(prefix="mcgen-property-") as tmp:
         root = Path(tmp)
         spec_dir = root / "specs"
         spec_dir.mkdir()
         for spec in example.specs:
-            text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=1000)
-            (spec_dir / f"{spec['service']}.yaml").write_text(text, encoding="utf-8")
-            note(f"--- specs/{spec['service']}.yaml\n{text}")
-        if example.expected_rejections:
-            note(f"expected contradictions: {example.expected_rejections}")
+            (spec_dir / f"{spec['service']}.yaml").write_text(dump_spec(spec), encoding="utf-8")
         try:
             files = api.render([spec_dir])
         except SpecError as exc:
             _check_rejection(example, exc)
-            event("rejected: expected contradiction")
-            return
-        event("rendered" + (" despite an expected contradiction"
-                            if example.expected_rejections else ""))
+            return "rejected: expected contradiction"
 
         out = root / "out"
         for rel, content in files.items():
@@ -138,5 +147,7 @@ def test_valid_specs_pass_promtool(promtool: str, example: Example) -> None:
         ok, output = _run([promtool, "test", "rules", *tests], prom)
         if not ok:
             for name in [*rules, *tests]:
-                note(f"--- generated prometheus/{name}\n{(prom / name).read_text('utf-8')}")
+                log(f"--- generated prometheus/{name}\n{(prom / name).read_text('utf-8')}")
         assert ok, f"promtool test rules failed:\n{output[-20000:]}"
+    return "rendered" + (" despite an expected contradiction" if example.expected_rejections
+                         else "")

@@ -1,0 +1,36 @@
+"""The YAML emitter: whatever we write reads back as exactly the same data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcgen.yamlout import dump, scalar
+
+leaves = (st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
+          | st.sampled_from(["yes", "no", "on", "1e3", "0x1F", "~", "null", "1.0", "a: b",
+                             "x #y", "- item", " lead", "trail ", "a\nb", "a\n b", "",
+                             "{{ $value }}", '"q"', "'s'", "@x", "%x", "`x`", "*x", "&x",
+                             "!x", "|x", ">x", "\t", "\u2028", "\ufeff"]))
+trees = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=400)
+@given(st.dictionaries(st.text(max_size=8), trees, max_size=5))
+def test_round_trip(data: dict[str, Any]) -> None:
+    assert yaml.safe_load(dump(data)) == data
+
+
+def test_plain_only_when_safe() -> None:
+    assert scalar("sum by (le) (rate(x[5m])) > 0.5") == "sum by (le) (rate(x[5m])) > 0.5"
+    for tricky in ("yes", "1e3", "0o17", "~", "a: b", "x #y", "", " lead", "{{ a }}"):
+        assert scalar(tricky).startswith('"'), tricky
+
+
+def test_multiline_is_a_literal_block() -> None:
+    text = dump({"expr": "(a > 1)\nor\n(b > 2)"})
+    assert text == "expr: |-\n  (a > 1)\n  or\n  (b > 2)\n"
