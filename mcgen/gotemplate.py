@@ -371,6 +371,15 @@ class Template:
         return "".join(o if isinstance(o, str) else go_float(o) for o in out)
 
 
+_OPEN = re.compile(r"\{\{")
+
+
+def literal(text: str) -> str:
+    """Template source that renders to exactly `text` (Prometheus expands alert label
+    values as templates, so a literal `{{` must be written as an action)."""
+    return _OPEN.sub('{{ "{{" }}', text)
+
+
 def parse(text: str) -> Template:
     """Parse an annotation template, raising :class:`TemplateProblem` outside the subset."""
     parts: list[str | _Node] = []

@@ -129,7 +129,7 @@ class Matcher:
             return value == self.value
         if self.op == "!=":
             return value != self.value
-        hit = re.fullmatch(self.value, value, flags=re.DOTALL) is not None
+        hit = re.fullmatch(self.value, value) is not None  # RE2: `.` excludes newlines
         return hit if self.op == "=~" else not hit
 
 

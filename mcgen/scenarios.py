@@ -21,7 +21,7 @@ from mcgen.promql import Matcher
 from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Override
 
 INSTANCES = ("host-1:8000", "host-2:8000")
-HISTOGRAM_TOTAL = 10_000  # observations per step, so integer counts interpolate finely
+HISTOGRAM_TOTAL = 1_000_000  # observations per step: integer counts interpolate finely
 
 
 class Unprovable(Exception):
@@ -65,7 +65,7 @@ def example_for(regex: str) -> str | None:
         text = build(list(parsed))
     except (ValueError, TypeError):
         return None
-    return text if re.fullmatch(regex, text, flags=re.DOTALL) else None
+    return text if re.fullmatch(regex, text) else None
 
 
 def _from_class(items: Sequence[tuple[object, object]]) -> str:
@@ -83,16 +83,17 @@ def _from_class(items: Sequence[tuple[object, object]]) -> str:
 def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Matcher]
                 ) -> list[str]:
     if values is not None:
-        return list(values)
+        return [v for v in values if v]
     found = []
     for m in matchers:
         if m.label != name:
             continue
-        if m.op == "=":
+        if m.op in ("=", "!="):  # `!=x` offers x for the series that must not match
             found.append(m.value)
-        elif m.op == "=~" and (ex := example_for(m.value)) is not None:
+        elif (ex := example_for(m.value)) is not None:
             found.append(ex)
-    return [*found, "example", "example-2"]
+    # An empty value is no label at all to Prometheus; never pick it for a series.
+    return [v for v in dict.fromkeys([*found, "example", "example-2"]) if v]
 
 
 def pick_labels(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
@@ -159,9 +160,9 @@ class Timing:
     eval_ms: int  # rule evaluation interval
 
 
-def histogram_counts(q: float, buckets: Sequence[float], v: float) -> list[int]:
+def histogram_counts(q: float, buckets: Sequence[float], v: float, up: bool) -> list[int]:
     """Per-step observations in each bucket (last: above the largest) whose q-quantile
-    estimate is close to v."""
+    estimate is close to v, rounded so that it lands above v when `up`, else below."""
     n = HISTOGRAM_TOTAL
     bounds = [0.0, *buckets]
     i = next(k for k in range(1, len(bounds)) if v <= bounds[k])
@@ -169,10 +170,14 @@ def histogram_counts(q: float, buckets: Sequence[float], v: float) -> list[int]:
     frac = (v - lower) / (upper - lower)
     counts = [0] * (len(buckets) + 1)
     if frac <= q and i > 1:
-        below = round(n * (q - frac) / (1 - frac))
+        # Fewer observations below the bucket push the estimate up.
+        exact = n * (q - frac) / (1 - frac)
+        below = math.floor(exact) if up else math.ceil(exact)
         counts[i - 2], counts[i - 1] = below, n - below
     else:
-        inside = min(n, round(q * n / frac))
+        # Fewer observations inside it push the estimate up.
+        exact = q * n / frac
+        inside = min(n, math.floor(exact) if up else math.ceil(exact))
         counts[i - 1] = inside
         counts[min(i, len(buckets))] += n - inside
     return counts

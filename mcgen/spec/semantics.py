@@ -157,6 +157,9 @@ class Builder:
             if name == _RESERVED.get(mtype):
                 self.error((*path, name), f"label '{name}' is reserved on a {mtype}",
                            f"rename it; the client library sets '{name}' itself", key=True)
+            if values is not None and "" in values:
+                self.error((*path, name), f"label '{name}' allows the empty value",
+                           "remove it: to Prometheus an empty value means no label at all")
             if values is not None and len(set(values)) != len(values):
                 self.error((*path, name), f"label '{name}' lists an allowed value twice",
                            "remove the repeat")

@@ -97,7 +97,8 @@ class _Prover:
         a, m, t = self.alert, self.metric, self.timing
         svc, n, inst = self.svc.name, self.steps, self.instances
         if a.kind == "quantile" and m.type == "histogram":
-            counts = scenarios.histogram_counts(a.quantile or 0, m.buckets, target)
+            counts = scenarios.histogram_counts(a.quantile or 0, m.buckets, target,
+                                                up=target > subject.threshold)
             return scenarios.histogram_series(m, subject.labels, svc, counts, n, t, inst)
         if a.kind == "rate" and m.type == "histogram":
             counts = [0] * (len(m.buckets) + 1)
@@ -126,17 +127,32 @@ class _Prover:
         a, m = self.alert, self.metric
         den_metric = self.model.metrics[a.ratio_metric or ""]
         svc, n, t, inst = self.svc.name, self.steps, self.timing, self.instances
-        num_rate = 1.0
+        if den_metric.name == m.name:
+            # Numerator and other series of one counter are summed together: with one
+            # instance each sum has two terms, which add up the same in any order
+            # (promtool's series order is random; three unequal terms would not).
+            inst = inst[:1]
+        num_rate = 1.0 if ratio > 0 else 0.0
         num = scenarios.counter_series(m.name, subject.labels, svc, num_rate, n, t, inst)
         shared = num[0].matches(den_metric.name, a.ratio_select)
         avoid = [list(a.select)] if den_metric.name == m.name else []
-        by_values = [Matcher(k, "=", subject.labels[k]) for k in a.by if k in subject.labels]
+        declared = set(den_metric.label_names)
+        by_values = [Matcher(k, "=", subject.labels[k]) for k in a.by
+                     if k in subject.labels and k in declared]
         other = scenarios.pick_labels(den_metric, a.by, [*a.ratio_select, *by_values], avoid)
-        rest = num_rate * (1 - ratio) / ratio if shared else num_rate / ratio if ratio else 0.0
+        if ratio == 0:
+            rest = 1.0
+        elif shared:
+            rest = num_rate * (1 - ratio) / ratio
+        else:
+            rest = num_rate / ratio
+        if shared and rest == 0:
+            return num
         if other is None or rest < 0:
-            if shared and rest == 0:
-                return num
             raise Unprovable(f"cannot build a denominator series giving ratio {ratio:g}")
+        for key in ("instance", "job"):
+            if key in subject.labels:
+                other[key] = subject.labels[key]
         return num + scenarios.counter_series(den_metric.name, other, svc, rest, n, t, inst)
 
     # -- cases --------------------------------------------------------------------------
@@ -153,9 +169,10 @@ class _Prover:
         d = abs(threshold) * 0.1 if threshold else (1.0 if a.kind == "value" else 0.05)
         fire, quiet = (threshold + d, threshold - d) if up else (threshold - d, threshold + d)
         if a.kind in ("rate", "ratio"):
-            quiet = max(quiet, 0.0)
-            if a.kind == "ratio":
-                fire = min(fire, (threshold + 1) / 2) if up and threshold < 1 else fire
+            fire, quiet = max(fire, 0.0), max(quiet, 0.0)
+        if a.kind == "ratio" and a.ratio_metric == m.name and threshold < 1:
+            # A part of the same counter: the ratio cannot exceed 1.
+            fire, quiet = min(fire, (threshold + 1) / 2), min(quiet, (threshold + 1) / 2)
         return fire, quiet
 
     def fire_case(self, subject: Subject) -> Case:
@@ -303,8 +320,8 @@ def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool
     if t == bounds[i] and i + 1 < len(bounds):
         width = min(width, bounds[i + 1] - bounds[i])
     low, high = q * buckets[0], buckets[-1]
-    d = min(width * 0.1, (high - t) / 2, (t - low) / 2)
-    return (t + d, t - d) if up else (t - d, t + d)
+    over, under = t + min(width * 0.1, (high - t) / 2), t - min(width * 0.1, (t - low) / 2)
+    return (over, under) if up else (under, over)
 
 
 def _series_text(s: Series) -> dict[str, str]:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import conventions, queries, yamlout
+from mcgen import conventions, gotemplate, queries, yamlout
 from mcgen.spec.model import Alert, Model, Service
 
 
 def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
-    """The rule's labels: severity, service, the spec's alert_labels, the alert's labels."""
+    """The labels a firing alert gets from its rule: severity, service, the spec's
+    alert_labels, the alert's labels."""
     labels = {"severity": alert.severity, "service": svc.name}
     labels.update(dict(svc.alert_labels))
     labels.update(dict(alert.labels))
     return dict(sorted(labels.items()))
+
+
+def rule_labels(svc: Service, alert: Alert) -> dict[str, str]:
+    """The same labels as written in the rule file, where values are templates."""
+    return {k: gotemplate.literal(v) for k, v in alert_labels(svc, alert).items()}
 
 
 def alert_annotations(svc: Service, alert: Alert) -> dict[str, str]:
@@ -47,7 +53,7 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
             rule: dict[str, Any] = {"alert": alert.name,
                                     "expr": queries.alert_expr(alert, metric)}
             rule["for"] = str(alert.for_)
-            rule["labels"] = alert_labels(svc, alert)
+            rule["labels"] = rule_labels(svc, alert)
             rule["annotations"] = alert_annotations(svc, alert)
             alerts.append(rule)
     if alerts:
