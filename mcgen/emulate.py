@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from mcgen.promql import Matcher
 
@@ -38,9 +38,14 @@ class Series:
         values = self.values()
         return [(i * self.interval_ms, values[i]) for i in range(first, last + 1)]
 
-    def label(self, name: str) -> str:
-        return dict(self.labels).get(name, "")
+    @cached_property
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
 
+    def label(self, name: str) -> str:
+        return self.label_map.get(name, "")
+
+    @cached_property
     def sort_key(self) -> list[tuple[str, str]]:
         return sorted([("__name__", self.name), *self.labels])
 
@@ -104,7 +109,7 @@ def _rate(start: float, step: float, count: int, interval_ms: int, t_ms: int, ra
 
 def ordered(series: Iterable[Series]) -> list[Series]:
     """Series in the order Prometheus iterates them (sorted by label set)."""
-    return sorted(series, key=Series.sort_key)
+    return sorted(series, key=lambda s: s.sort_key)
 
 
 def total(values: Sequence[float]) -> float | None:

@@ -48,19 +48,20 @@ class _Prover:
             alert.stale_after.ms if alert.stale_after else 0)
         self.steps = math.ceil(horizon / step) + 1
         self.end_ms = (self.steps * step) // eval_ms * eval_ms
+        self.inputs = inputs(alert, metric)
 
     # -- what the alert sees ---------------------------------------------------------
     def observe(self, series: Sequence[Series], t: int) -> float | None:
         a, m = self.alert, self.metric
         w = a.window.ms
         if a.kind == "quantile" and m.type == "histogram":
-            (bucket,) = inputs(a, m)
+            (bucket,) = self.inputs
             groups = _recorded(series, bucket.series, bucket.level, bucket.select, t, w)
             rates = [(math.inf if k[-1] == "+Inf" else float(k[-1]), v) for k, v in groups]
             return emulate.bucket_quantile(a.quantile or 0, rates) if rates else None
         if a.kind in ("rate", "ratio"):
             values = []
-            for part in inputs(a, m):
+            for part in self.inputs:
                 groups = _recorded(series, part.series, part.level, part.select, t, w)
                 values.append(emulate.total([v for _, v in groups]))
             if any(v is None for v in values):
@@ -359,13 +360,8 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
     return doc, problems
 
 
-def render(model: Model) -> dict[str, str]:
-    out, problems = {}, []
-    for svc in model.services:
-        doc, found = tests_document(svc, model)
-        problems += found
-        out[conventions.tests_path(svc.name)] = conventions.header(svc.source) + \
-            yamlout.dump(doc)
+def render(svc: Service, model: Model) -> dict[str, str]:
+    doc, problems = tests_document(svc, model)
     if problems:
         raise SpecError(problems)
-    return out
+    return {conventions.tests_path(svc.name): conventions.header(svc.source) + yamlout.dump(doc)}

@@ -61,9 +61,6 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
     return {"groups": groups}
 
 
-def render(model: Model) -> dict[str, str]:
-    out = {}
-    for svc in model.services:
-        text = conventions.header(svc.source) + yamlout.dump(rules_document(svc, model))
-        out[conventions.rules_path(svc.name)] = text
-    return out
+def render(svc: Service, model: Model) -> dict[str, str]:
+    text = conventions.header(svc.source) + yamlout.dump(rules_document(svc, model))
+    return {conventions.rules_path(svc.name): text}
