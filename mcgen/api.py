@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcgen import promtool, write
+from mcgen.errors import UsageError
 from mcgen.spec.model import Model
 from mcgen.spec.validate import validate as _validate
 from mcgen.targets import render_all
@@ -68,6 +69,6 @@ def test(out: Path = DEFAULT_OUT) -> promtool.Result:
     """Run the generated promtool tests under `out`."""
     _, tests = _rules_and_tests(out)
     if not tests:
-        return promtool.Result(False, f"no promtool tests under {out / 'prometheus'}; "
-                                      "run `mcgen generate` first")
+        raise UsageError(f"{out / 'prometheus'}: no promtool tests (*.test.yml) there; "
+                         "run `mcgen generate` first, or give --out")
     return promtool.test_rules(tests, out)

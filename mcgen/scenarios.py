@@ -8,7 +8,6 @@ Prometheus' arithmetic to know when the condition becomes true and what $value i
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parser
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 from mcgen import emulate
 from mcgen.emulate import Series
+from mcgen.errors import Position
 from mcgen.promql import Matcher
 from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Override
 
@@ -26,6 +26,10 @@ HISTOGRAM_TOTAL = 1_000_000  # observations per step: integer counts interpolate
 
 class Unprovable(Exception):
     """No synthetic data can show this alert's behaviour (the spec is contradictory)."""
+
+    def __init__(self, message: str, pos: Position | None = None) -> None:
+        super().__init__(message)
+        self.pos = pos
 
 
 def example_for(regex: str) -> str | None:
@@ -96,23 +100,63 @@ def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Ma
     return [v for v in dict.fromkeys([*found, "example", "example-2"]) if v]
 
 
-def pick_labels(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
-                avoid: Sequence[Sequence[Matcher]]) -> dict[str, str] | None:
-    """Declared label values meeting every `want` matcher and no whole group of `avoid`."""
+def label_choices(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
+                  avoid: Sequence[Sequence[Matcher]], limit: int = 1,
+                  vary: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Up to `limit` label sets (distinct in their `by` values) of the metric's declared
+    labels that meet every `want` matcher and no whole group of `avoid`.
+
+    `want` constrains each label on its own, so values are filtered label by label; only
+    the labels that `avoid` groups mention need a search (small: overrides are few)."""
     every = [*want, *(m for group in avoid for m in group)]
-    names = list(metric.label_names)
-    pools = [_candidates(lb.name, lb.values, every) for lb in metric.labels]
-    for combo in itertools.islice(itertools.product(*pools), 20_000):
-        labels = dict(zip(names, combo, strict=True))
-        if not all(m.matches(labels.get(m.label, "")) for m in want):
-            continue
-        if any(all(m.matches(labels.get(m.label, "")) for m in group) for group in avoid):
-            continue
+    pools: dict[str, list[str]] = {}
+    for lb in metric.labels:
+        mine = [m for m in want if m.label == lb.name]
+        pools[lb.name] = [v for v in _candidates(lb.name, lb.values, every)
+                          if all(m.matches(v) for m in mine)]
+        if not pools[lb.name]:
+            return []
+    searched = sorted(({m.label for group in avoid for m in group} | set(vary)) & set(pools),
+                      key=lambda name: (name not in by, name))
+    free = {name: pool[0] for name, pool in pools.items() if name not in searched}
+    found: list[dict[str, str]] = []
+    seen: set[tuple[str, ...]] = set()
+    budget = [50_000]
+
+    def blocked(labels: dict[str, str]) -> bool:
+        return any(all(m.label in labels and m.matches(labels[m.label]) for m in group)
+                   for group in avoid if all(m.label in labels for m in group))
+
+    def search(i: int, labels: dict[str, str]) -> None:
+        budget[0] -= 1
+        if len(found) >= limit or budget[0] < 0 or blocked(labels):
+            return
+        if i == len(searched):
+            full = {**free, **labels}
+            key = tuple(full.get(b, "") for b in by)
+            if key not in seen:
+                seen.add(key)
+                found.append(full)
+            return
+        name = searched[i]
+        for value in pools[name]:
+            search(i + 1, {**labels, name: value})
+
+    search(0, {})
+    if not found and budget[0] < 0:
+        raise Unprovable("too many label combinations to search for a test series")
+    for labels in found:
         for target in TARGET_LABELS:
             if target in by:
                 labels[target] = INSTANCES[0] if target == "instance" else "mcgen-test"
-        return labels
-    return None
+    return found
+
+
+def pick_labels(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
+                avoid: Sequence[Sequence[Matcher]]) -> dict[str, str] | None:
+    """The first label set `label_choices` finds, or None."""
+    found = label_choices(metric, by, want, avoid)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -128,20 +172,29 @@ class Subject:
         return f" ({shown})" if shown else ""
 
 
+PER_THRESHOLD = 4  # label sets tested per threshold (each value of a list override...)
+
+
 def subjects(alert: Alert, metric: Metric) -> Iterator[Subject]:
-    """One subject per override (first match wins) and one for the alert's threshold."""
+    """Subjects for every override (first match wins) and for the alert's own threshold:
+    up to PER_THRESHOLD different label sets each, so that every value of a list is
+    tried."""
+    earlier: list[Sequence[Matcher]] = []
     for i, o in enumerate(alert.overrides):
-        labels = pick_labels(metric, alert.by, (*alert.select, *o.match),
-                             [p.match for p in alert.overrides[:i]])
-        if labels is None:
-            raise Unprovable(f"no series can reach override {i + 1}: earlier overrides or "
-                             "'select' take every value it matches")
-        yield Subject(labels, o.threshold, o)
-    labels = pick_labels(metric, alert.by, alert.select, [o.match for o in alert.overrides])
-    if labels is not None:
-        yield Subject(labels, alert.threshold or 0.0, None)
-    elif not alert.overrides:
+        found = label_choices(metric, alert.by, (*alert.select, *o.match), earlier,
+                              PER_THRESHOLD, [m.label for m in o.match])
+        if not found:
+            raise Unprovable(f"override {i + 1} applies to no series: 'select' or earlier "
+                             "overrides take every value it matches", o.pos)
+        yield from (Subject(labels, o.threshold, o) for labels in found)
+        earlier.append(o.match)
+    found = label_choices(metric, alert.by, alert.select, earlier, PER_THRESHOLD,
+                          [m.label for group in earlier for m in group])
+    if not found and not alert.overrides:
         raise Unprovable("no label values satisfy 'select'")
+    # With overrides covering every selected series, the alert's own threshold applies
+    # to none of them: there is nothing to test.
+    yield from (Subject(labels, alert.threshold or 0.0, None) for labels in found)
 
 
 def _instances(alert: Alert) -> tuple[str, ...]:
@@ -215,10 +268,12 @@ def counter_series(name: str, labels: dict[str, str], service: str, per_second: 
             for inst in instances]
 
 
-def gauge_series(name: str, labels: dict[str, str], service: str, start: float, step: float,
-                 steps: int, timing: Timing, instances: Sequence[str]) -> list[Series]:
-    return [Series(name, _with_target(labels, inst, service), start, step, steps, timing.step_ms)
-            for inst in instances]
+def gauge_series(name: str, labels: dict[str, str], service: str, starts: Sequence[float],
+                 step: float, steps: int, timing: Timing, instances: Sequence[str]
+                 ) -> list[Series]:
+    """One series per instance; instance i starts at starts[i] (or the last one given)."""
+    return [Series(name, _with_target(labels, inst, service), starts[min(i, len(starts) - 1)],
+                   step, steps, timing.step_ms) for i, inst in enumerate(instances)]
 
 
 def bucket_rates(series: Sequence[Series], name: str, t: int, window_ms: int

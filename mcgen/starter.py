@@ -27,6 +27,10 @@ def write(service: str, path: Path | None) -> Path:
     if target.exists():
         raise UsageError(f"{target} already exists; choose another --path or remove it")
     body = text(service)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(body, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(body, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror}); choose another --path") \
+            from exc
     return target

@@ -7,6 +7,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcgen.errors import UsageError
+
 
 @dataclass(frozen=True, order=True)
 class Change:
@@ -29,11 +31,19 @@ def compare(out: Path, files: dict[str, str]) -> list[Change]:
 
 
 def write(out: Path, files: dict[str, str]) -> list[Change]:
+    try:
+        return _write(out, files)
+    except OSError as exc:
+        where = exc.filename or out
+        raise UsageError(f"{where}: cannot write ({exc.strerror}); choose another --out") \
+            from exc
+
+
+def _write(out: Path, files: dict[str, str]) -> list[Change]:
     """Write what changed. Every file is staged next to its target first and only then
     renamed into place, so a failure while staging leaves the folder as it was."""
     changes = compare(out, files)
     staged: list[tuple[str, Path]] = []
-    tmp: str
     try:
         for change in changes:
             if change.status == "same":

@@ -174,5 +174,5 @@ def test_test_command_without_outputs(tmp_path: Path, monkeypatch: pytest.Monkey
                                       promtool: str) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["test"])
-    assert result.exit_code == 1
-    assert "mcgen generate" in result.output
+    assert result.exit_code == 2
+    assert "mcgen generate" in result.stderr

@@ -97,8 +97,12 @@ class _Walker:
                 for sub in merged:
                     if isinstance(sub, yaml.MappingNode):
                         yield from self._merged(sub)
-                        yield from ((k, v) for k, v in sub.value
-                                    if k.tag != "tag:yaml.org,2002:merge")
+                        for k, v in sub.value:
+                            self.count += 1  # merges copy pairs: bound them like aliases
+                            if self.count > MAX_NODES:
+                                raise _TooBig
+                            if k.tag != "tag:yaml.org,2002:merge":
+                                yield k, v
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[Any, Any]:
         out: dict[Any, Any] = {}

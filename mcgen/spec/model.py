@@ -99,6 +99,7 @@ class Service:
     alert_labels: tuple[tuple[str, str], ...]
     runbook_base_url: str | None
     interval: Duration | None
+    scrape_interval: Duration
     dashboard: Dashboard
     metrics: tuple[Metric, ...]
     pos: Position = Position("", 1, 1)  # of the `service:` value

@@ -49,6 +49,8 @@ class Builder:
         self.window = self.duration(defaults.get("rate_window", "5m"), ("defaults", "rate_window"))
         self.for_ = self.duration(defaults.get("for", "5m"), ("defaults", "for"))
         self.severity: str = defaults.get("severity", "warning")
+        self.scrape = self.duration(defaults.get("scrape_interval", "1m"),
+                                    ("defaults", "scrape_interval"))
 
     # -- reporting -----------------------------------------------------------------
     def pos(self, path: JsonPath, key: bool = False) -> Position:
@@ -88,6 +90,7 @@ class Builder:
             source=self.doc.path, name=name, description=d.get("description"),
             alert_labels=labels, runbook_base_url=d.get("runbook_base_url"),
             interval=self.duration(interval, ("defaults", "interval")) if interval else None,
+            scrape_interval=self.scrape,
             dashboard=Dashboard(
                 title=board.get("title", f"{name} metrics"),
                 uid=board.get("uid", conventions.dashboard_uid(name)),
@@ -238,6 +241,13 @@ class Builder:
             severity=raw.get("severity", self.severity), by=by, select=select,
             summary="", description="", labels=tuple(sorted(raw.get("labels", {}).items())),
             overrides=(), pos=self.pos(path))
+        if kind in ("quantile", "rate", "ratio_to") and alert.window.ms < 2 * self.scrape.ms \
+                and not (kind == "quantile" and metric.type == "summary"):
+            where = at("window") if "window" in raw else ("defaults", "rate_window")
+            self.error(where, f"window {alert.window} spans fewer than two scrapes "
+                       f"(scrape_interval {self.scrape}), so rate() has nothing to compute",
+                       f"use at least {Duration(2 * self.scrape.ms)} (4x the scrape interval "
+                       "is safer), or set defaults.scrape_interval")
         if kind == "absent_for" and "for" in raw:
             self.error(at("for"), "an absent_for alert takes no 'for'",
                        "remove it; absent_for is its 'for'", key=True)
@@ -364,14 +374,28 @@ class Builder:
         return tuple(out)
 
     def check_labels(self, alert: Alert, at: Any) -> None:
+        """The rule's labels would overwrite series labels of the same name: different
+        series would become one label set and the rule would fail to evaluate."""
         for key, _ in alert.labels:
             if key in _ALERT_RESERVED or key.startswith("__"):
                 self.error((*at("labels"), key), f"alert label '{key}' is set by mcgen",
                            "remove it (severity has its own key)", key=True)
-            if key in alert.by:
-                self.error((*at("labels"), key), f"alert label '{key}' would overwrite the "
+        carried = alert.by if alert.kind != "absent" else tuple(
+            m.label for m in alert.select if m.op == "=")
+        spec_labels = {k for k, _ in self.data.get("alert_labels", {}).items()}
+        for label in carried:
+            if label in _ALERT_RESERVED:
+                self.error(at("by") if alert.kind != "absent" else at("select"),
+                           f"the alert's series label '{label}' would be overwritten by the "
+                           f"'{label}' label mcgen sets", "rename the metric's label")
+            elif label in dict(alert.labels):
+                self.error((*at("labels"), label), f"alert label '{label}' would overwrite the "
                            "series label of the same name", "rename it or drop it from 'by'",
                            key=True)
+            elif label in spec_labels:
+                self.error(at("by") if alert.kind != "absent" else at("select"),
+                           f"alert_labels sets '{label}', which would overwrite the series "
+                           f"label of the same name", "rename one of them")
 
     def finite(self, value: float, path: JsonPath) -> bool:
         if math.isfinite(value):

@@ -154,6 +154,12 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                                             "which no spec defines", "use a counter defined in "
                                             "a spec"))
                 continue
+            if target.name not in svc.metric_index:
+                problems.append(SpecProblem(doc.pos((*path, "metric")),
+                                            f"ratio_to metric '{target.name}' belongs to another "
+                                            "service", "use a counter of this service (each "
+                                            "service records its own rates)"))
+                continue
             if target.type != "counter":
                 problems.append(SpecProblem(doc.pos((*path, "metric")),
                                             f"ratio_to metric '{target.name}' is a {target.type}",

@@ -38,8 +38,7 @@ class _Prover:
     def __init__(self, svc: Service, model: Model, metric: Metric, alert: Alert) -> None:
         self.svc, self.model, self.metric, self.alert = svc, model, metric, alert
         eval_ms = svc.interval.ms if svc.interval else 60_000
-        step = 60_000 if alert.window.ms >= 300_000 else max(1000, alert.window.ms // 5 // 1000
-                                                              * 1000)
+        step = svc.scrape_interval.ms  # series sampled as Prometheus would scrape them
         self.timing = Timing(step_ms=step, eval_ms=eval_ms)
         self.instances = scenarios.INSTANCES[:1] if "instance" in alert.by else \
             scenarios.INSTANCES
@@ -94,9 +93,13 @@ class _Prover:
         return value > threshold if self.alert.op == ">" else value < threshold
 
     # -- synthetic data -----------------------------------------------------------------
-    def series_for(self, subject: Subject, target: float) -> list[Series]:
+    def series_for(self, subject: Subject, target: float, partner: float | None = None
+                   ) -> list[Series]:
+        """Series whose alerted quantity is `target`. For max/min kinds the second
+        instance holds `partner`, a less extreme value, so max, min and avg differ."""
         a, m, t = self.alert, self.metric, self.timing
         svc, n, inst = self.svc.name, self.steps, self.instances
+        starts = [target] if partner is None or len(inst) < 2 else [target, partner]
         if a.kind == "quantile" and m.type == "histogram":
             counts = scenarios.histogram_counts(a.quantile or 0, m.buckets, target,
                                                 up=target > subject.threshold)
@@ -112,17 +115,69 @@ class _Prover:
         if a.kind == "ratio":
             return self.ratio_series(subject, target)
         if a.kind == "stale":
-            return scenarios.gauge_series(m.name, subject.labels, svc, -target,
+            return scenarios.gauge_series(m.name, subject.labels, svc, [-s for s in starts],
                                           t.step_ms / 1000, n, t, inst)
         if a.kind == "quantile":
             out = []
             for q in m.quantiles:
                 labels = {**subject.labels, "quantile": promql.number(q)}
-                out += scenarios.gauge_series(m.name, labels, svc, target, 0.0, n, t, inst)
+                out += scenarios.gauge_series(m.name, labels, svc, starts, 0.0, n, t, inst)
             out += scenarios.counter_series(f"{m.name}_count", subject.labels, svc, 1.0, n, t,
                                             inst)
             return out
-        return scenarios.gauge_series(m.name, subject.labels, svc, target, 0.0, n, t, inst)
+        return scenarios.gauge_series(m.name, subject.labels, svc, starts, 0.0, n, t, inst)
+
+    def partner(self, target: float, spread: float) -> float | None:
+        """A second instance's value that max (or min) must ignore: further from firing."""
+        a = self.alert
+        if a.kind == "stale":
+            return target + 2 * spread  # an older timestamp; max keeps the newer one
+        if a.kind in ("value", "quantile") and not (a.kind == "quantile"
+                                                    and self.metric.type == "histogram"):
+            return target - 2 * spread if a.op != "<" or a.kind == "quantile" else \
+                target + 2 * spread
+        return None
+
+    def decoys(self, subject: Subject) -> list[Series]:
+        """Series that differ from the subject only where `select` excludes them, with
+        values that would decide the case if the selector were missing."""
+        a, m = self.alert, self.metric
+        if a.kind in ("ratio", "absent") or not a.select:
+            return []
+        out: list[Series] = []
+        for matcher in a.select[:3]:
+            same = [Matcher(k, "=", v) for k, v in subject.labels.items()
+                    if k != matcher.label and k in m.label_names]
+            others = [x for x in a.select if x.label == matcher.label and x != matcher]
+            labels = scenarios.pick_labels(m, a.by, [*same, *others], [[matcher]])
+            if labels is None:
+                continue
+            for key in ("instance", "job"):
+                if key in subject.labels:
+                    labels[key] = subject.labels[key]
+            out += self.decoy_series(Subject(labels, subject.threshold, None))
+        return out
+
+    def decoy_series(self, decoy: Subject) -> list[Series]:
+        a, m, t = self.alert, self.metric, self.timing
+        svc, n, inst = self.svc.name, self.steps, self.instances
+        up = a.op != "<"
+        if a.kind == "quantile" and m.type == "histogram":
+            counts = [0] * (len(m.buckets) + 1)
+            counts[-1 if up else 0] = 10 * scenarios.HISTOGRAM_TOTAL
+            return scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+        if a.kind == "rate":
+            rate = 10 * (decoy.threshold + 1)
+            if m.type == "histogram":
+                counts = [0] * (len(m.buckets) + 1)
+                counts[0] = 1
+                per_step = rate * t.step_ms / 1000 / len(inst)
+                series = scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+                return [_rescale(s, per_step) for s in series]
+            return scenarios.counter_series(m.name, decoy.labels, svc, rate, n, t, inst)
+        fire, quiet = self.targets(decoy.threshold)
+        far = fire + 10 * (fire - quiet)
+        return self.series_for(decoy, far)
 
     def ratio_series(self, subject: Subject, ratio: float) -> list[Series]:
         a, m = self.alert, self.metric
@@ -163,11 +218,13 @@ class _Prover:
         up = a.op != "<"
         if a.kind == "stale":
             s = (a.stale_after or promql.Duration(0)).seconds
-            d = max(60.0, s * 0.1) if s >= 120 else s / 2
+            step = self.timing.step_ms / 1000
+            d = step if s >= 2 * step else s / 2  # one scrape late or early
             return s + d, s - d
         if a.kind == "quantile" and m.type == "histogram":
             return _quantile_targets(a.quantile or 0, m.buckets, threshold, up)
-        d = abs(threshold) * 0.1 if threshold else (1.0 if a.kind == "value" else 0.05)
+        # The emulation is exact, so the margin can be narrow: a mistyped threshold fails.
+        d = abs(threshold) * 0.01 if threshold else (1.0 if a.kind == "value" else 0.05)
         fire, quiet = (threshold + d, threshold - d) if up else (threshold - d, threshold + d)
         if a.kind in ("rate", "ratio"):
             fire, quiet = max(fire, 0.0), max(quiet, 0.0)
@@ -178,8 +235,10 @@ class _Prover:
 
     def fire_case(self, subject: Subject) -> Case:
         a = self.alert
-        fire, _ = self.targets(subject.threshold)
-        series = self.series_for(subject, fire)
+        fire, quiet = self.targets(subject.threshold)
+        series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
+        if a.kind == "rate" and a.op == "<":
+            series += self.decoys(subject)  # would lift the sum over the threshold
         step = self.timing.eval_ms
         start = next((t for t in range(0, self.end_ms + 1, step)
                       if self.holds(self.observe(series, t), subject.threshold)), None)
@@ -202,8 +261,10 @@ class _Prover:
 
     def quiet_case(self, subject: Subject) -> Case:
         a = self.alert
-        _, quiet = self.targets(subject.threshold)
-        series = self.series_for(subject, quiet)
+        fire, quiet = self.targets(subject.threshold)
+        series = self.series_for(subject, quiet, self.partner(quiet, abs(fire - quiet)))
+        if not (a.kind == "rate" and a.op == "<"):
+            series += self.decoys(subject)  # would fire if `select` let them in
         # Rates warm up over their first window after a series appears (a test artefact:
         # real series have history), so judge the steady state that follows.
         settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
@@ -235,7 +296,7 @@ class _Prover:
             return scenarios.counter_series(m.name, subject.labels, self.svc.name, 1.0,
                                             self.steps, t, self.instances)
         if m.type == "gauge":
-            return scenarios.gauge_series(m.name, subject.labels, self.svc.name, 1.0, 0.0,
+            return scenarios.gauge_series(m.name, subject.labels, self.svc.name, [1.0], 0.0,
                                           self.steps, t, self.instances)
         return scenarios.counter_series(f"{m.name}_count", subject.labels, self.svc.name, 1.0,
                                         self.steps, t, self.instances)
@@ -321,7 +382,7 @@ def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool
     if t == bounds[i] and i + 1 < len(bounds):
         width = min(width, bounds[i + 1] - bounds[i])
     low, high = q * buckets[0], buckets[-1]
-    over, under = t + min(width * 0.1, (high - t) / 2), t - min(width * 0.1, (t - low) / 2)
+    over, under = t + min(width * 0.01, (high - t) / 2), t - min(width * 0.01, (t - low) / 2)
     return (over, under) if up else (under, over)
 
 
@@ -340,9 +401,9 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
             try:
                 cases = prover.cases()
             except Unprovable as exc:
-                problems.append(SpecProblem(alert.pos, f"cannot generate a test for alert "
-                                            f"'{alert.name}': {exc}", "check its thresholds, "
-                                            "select and overrides"))
+                problems.append(SpecProblem(
+                    exc.pos or alert.pos, f"cannot generate a test for alert '{alert.name}': "
+                    f"{exc}", "check its thresholds, select and overrides"))
                 continue
             for case in cases:
                 groups.append({

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcgen import conventions, gotemplate, queries, yamlout
+from mcgen.errors import SpecError, SpecProblem
 from mcgen.spec.model import Alert, Model, Service
 
 
@@ -25,13 +26,22 @@ def rule_labels(svc: Service, alert: Alert) -> dict[str, str]:
 def alert_annotations(svc: Service, alert: Alert) -> dict[str, str]:
     out = {"summary": alert.summary, "description": alert.description}
     if svc.runbook_base_url:
-        out["runbook_url"] = conventions.runbook_url(svc.runbook_base_url, alert.name)
+        out["runbook_url"] = gotemplate.literal(
+            conventions.runbook_url(svc.runbook_base_url, alert.name))
     return out
 
 
-def recording_rules(svc: Service, model: Model) -> list[queries.Recording]:
-    found = {r for m in svc.metrics for a in m.alerts for r in queries.recordings(a, m)}
-    return sorted(found)
+def recording_rules(svc: Service) -> list[queries.Recording]:
+    found: dict[str, queries.Recording] = {}
+    for metric in svc.metrics:
+        for alert in metric.alerts:
+            for rec in queries.recordings(alert, metric):
+                if found.setdefault(rec.name, rec) != rec:
+                    raise SpecError([SpecProblem(
+                        alert.pos, f"recording rule name {rec.name} would stand for two "
+                        f"aggregations ({found[rec.name].expr} and {rec.expr})",
+                        "rename a label: the level joins label names with _")])
+    return sorted(found.values())
 
 
 def _group(name: str, svc: Service, rules: list[dict[str, Any]]) -> dict[str, Any]:
@@ -44,7 +54,7 @@ def _group(name: str, svc: Service, rules: list[dict[str, Any]]) -> dict[str, An
 
 def rules_document(svc: Service, model: Model) -> dict[str, Any]:
     groups = []
-    recorded = [{"record": r.name, "expr": r.expr} for r in recording_rules(svc, model)]
+    recorded = [{"record": r.name, "expr": r.expr} for r in recording_rules(svc)]
     if recorded:
         groups.append(_group(conventions.recording_group(svc.name), svc, recorded))
     alerts = []
