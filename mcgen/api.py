@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcgen import promtool, write
+from mcgen.conventions import header_source
 from mcgen.errors import UsageError
 from mcgen.spec.model import Model
 from mcgen.spec.validate import validate as _validate
@@ -35,11 +36,12 @@ def generate(paths: list[Path] | None = None, out: Path = DEFAULT_OUT,
 @dataclass
 class CheckReport:
     drift: list[write.Change] = field(default_factory=list)
+    orphans: list[tuple[str, str]] = field(default_factory=list)  # (file, spec it names)
     promtool: list[tuple[str, promtool.Result]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.drift and all(r.ok for _, r in self.promtool)
+        return not self.drift and not self.orphans and all(r.ok for _, r in self.promtool)
 
 
 def _rules_and_tests(root: Path) -> tuple[list[Path], list[Path]]:
@@ -51,18 +53,45 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
           run_promtool: bool = True) -> CheckReport:
     """Drift between the specs and `out` (nothing is written), then promtool on what the
     specs produce."""
-    files = render(paths, env)
-    report = CheckReport(drift=[c for c in write.compare(out, files) if c.status != "same"])
+    model = validate(paths, env)
+    files = render_all(model)
+    report = CheckReport(drift=[c for c in write.compare(out, files) if c.status != "same"],
+                         orphans=_orphans(out, files, {s.source for s in model.services}))
     if run_promtool:
         with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
             root = Path(tmp)
             write.write(root, files)
-            rules, tests = _rules_and_tests(root)
+            rules, tests = (
+                [p.relative_to(root.resolve()) for p in found]
+                for found in _rules_and_tests(root))  # promtool then names prometheus/...
             if rules:
                 report.promtool.append(("promtool check rules", promtool.check_rules(rules, root)))
             if tests:
                 report.promtool.append(("promtool test rules", promtool.test_rules(tests, root)))
     return report
+
+
+def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[str, str]]:
+    """Generated files in `out` that no spec produces any more: their spec is gone, or
+    it was part of this run and produced other files (the service was renamed)."""
+    found = []
+    for path in sorted((out / "prometheus").glob("*.yml")):
+        rel = path.relative_to(out).as_posix()
+        if rel in files:
+            continue
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            spec = header_source(handle.readline())
+        if spec is None:
+            continue
+        spec_path = _repo_root(out) / spec
+        if spec in sources or not spec_path.exists():
+            found.append((rel, spec))
+    return found
+
+
+def _repo_root(out: Path) -> Path:
+    full = out.resolve()
+    return next((p for p in full.parents if (p / ".git").exists()), Path.cwd())
 
 
 def test(out: Path = DEFAULT_OUT) -> promtool.Result:

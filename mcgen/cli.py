@@ -84,9 +84,13 @@ def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None) ->
     def action() -> int:
         from mcgen import api
         report = api.check(paths, out, env)
+        again = f"mcgen generate{f' --env {env}' if env else ''}"
         for change in report.drift:
             what = "missing" if change.status == "new" else "stale"
-            _err(f"{out / change.path}: {what}; run `mcgen generate` and commit the result")
+            _err(f"{out / change.path}: {what}; run `{again}` and commit the result")
+        for path, spec in report.orphans:
+            _err(f"{out / path}: orphan (generated from {spec}, which no longer produces it); "
+                 "delete it")
         for name, result in report.promtool:
             if not result.ok:
                 _err(f"{name} failed:\n{result.output}")

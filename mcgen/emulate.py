@@ -122,11 +122,6 @@ def total(values: Sequence[float]) -> float | None:
     return acc
 
 
-def rate_sum(series: Iterable[Series], t_ms: int, range_ms: int) -> float | None:
-    rates = [r for s in ordered(series) if (r := extrapolated_rate(s, t_ms, range_ms)) is not None]
-    return total(rates)
-
-
 def bucket_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float:
     """histogram_quantile over (upper bound, cumulative rate) pairs (Prometheus 2.42)."""
     if q < 0:

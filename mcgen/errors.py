@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -53,6 +54,12 @@ class ToolError(McgenError):
 
 def shorten(value: object, limit: int = 40) -> str:
     """A value for an error message: never huge, never multi-line."""
-    text = repr(value) if not isinstance(value, str) else repr(value)
-    text = text.replace("\n", "\\n")
+    text = repr(value).replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def choices(values: Sequence[str], limit: int = 8) -> str:
+    """Allowed values for a hint: quoted when needed, a few at most, on one line."""
+    shown = [v if v.isidentifier() else shorten(v, 30) for v in values[:limit]]
+    more = f" (and {len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(shown) + more

@@ -158,12 +158,17 @@ def le_spellings(bound: float) -> list[str]:
     return sorted(out)
 
 
+def number_matcher(label: str, value: float) -> Matcher:
+    """Matches a label holding a number (`le`, `quantile`) however the client spelled it."""
+    spellings = le_spellings(value)
+    if len(spellings) == 1:
+        return Matcher(label, "=", spellings[0])
+    return Matcher(label, "=~", alternation(spellings))
+
+
 def le_matcher(bound: float) -> Matcher:
     """Matches the `le` label of `bound` however the client spelled it."""
-    spellings = le_spellings(bound)
-    if len(spellings) == 1:
-        return Matcher("le", "=", spellings[0])
-    return Matcher("le", "=~", alternation(spellings))
+    return number_matcher("le", bound)
 
 
 def by_clause(labels: Sequence[str]) -> str:

@@ -79,9 +79,8 @@ def quantity(alert: Alert, metric: Metric, extra: Sequence[Matcher] = ()) -> str
         (bucket,) = inputs(alert, metric)
         return promql.histogram_quantile(alert.quantile or 0, bucket.read(by, extra))
     if alert.kind == "quantile":
-        q = promql.le_matcher(alert.quantile or 0)
-        return promql.aggregate("max", by, promql.selector(
-            metric.name, (*sel, Matcher("quantile", q.op, q.value))))
+        q = promql.number_matcher("quantile", alert.quantile or 0)
+        return promql.aggregate("max", by, promql.selector(metric.name, (*sel, q)))
     if alert.kind == "rate":
         (counter,) = inputs(alert, metric)
         return counter.read(by, extra)

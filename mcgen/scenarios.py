@@ -14,11 +14,10 @@ import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from mcgen import emulate
 from mcgen.emulate import Series
 from mcgen.errors import Position
 from mcgen.promql import Matcher
-from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Override
+from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Override
 
 INSTANCES = ("host-1:8000", "host-2:8000")
 HISTOGRAM_TOTAL = 1_000_000  # observations per step: integer counts interpolate finely
@@ -197,10 +196,6 @@ def subjects(alert: Alert, metric: Metric) -> Iterator[Subject]:
     yield from (Subject(labels, alert.threshold or 0.0, None) for labels in found)
 
 
-def _instances(alert: Alert) -> tuple[str, ...]:
-    return INSTANCES[:1] if "instance" in alert.by else INSTANCES
-
-
 def _with_target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str],
                                                                                ...]:
     full = {"job": service, **labels, "instance": labels.get("instance", instance)}
@@ -276,20 +271,3 @@ def gauge_series(name: str, labels: dict[str, str], service: str, starts: Sequen
                    step, steps, timing.step_ms) for i, inst in enumerate(instances)]
 
 
-def bucket_rates(series: Sequence[Series], name: str, t: int, window_ms: int
-                 ) -> list[tuple[float, float]]:
-    by_le: dict[str, list[Series]] = {}
-    for s in series:
-        if s.name == name:
-            by_le.setdefault(s.label("le"), []).append(s)
-    out = []
-    for le, group in by_le.items():
-        rate = emulate.rate_sum(group, t, window_ms)
-        if rate is None:
-            return []
-        out.append((math.inf if le == "+Inf" else float(le), rate))
-    return out
-
-
-def model_metric(model: Model, name: str) -> Metric:
-    return model.metrics[name]

@@ -176,3 +176,32 @@ def test_test_command_without_outputs(tmp_path: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(app, ["test"])
     assert result.exit_code == 2
     assert "mcgen generate" in result.stderr
+
+
+def test_check_reports_orphans_of_a_renamed_service(project: Path, promtool: str) -> None:
+    (project / ".git").mkdir()  # the project root, as in a checkout
+    spec = project / "specs" / "codehub.yaml"
+    spec.write_text(spec.read_text().replace("service: codehub", "service: codehub2", 1))
+    runner.invoke(app, ["generate"])
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "generated/prometheus/codehub.rules.yml: orphan" in result.stderr
+    assert "codehub2" not in result.stderr
+
+
+def test_check_does_not_depend_on_the_working_directory(project: Path, promtool: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    (project / ".git").mkdir()
+    monkeypatch.chdir(project / "specs")
+    result = runner.invoke(app, ["check", ".", "--out", "../generated"])
+    assert result.exit_code == 0, result.output
+
+
+def test_environment_is_named_in_headers_and_hints(project: Path) -> None:
+    out = project / "staging-out"
+    assert runner.invoke(app, ["generate", "--env", "phase2", "--out", str(out)]).exit_code == 0
+    head = (out / "prometheus" / "effect_queue.rules.yml").read_text().splitlines()[:2]
+    assert "(environment phase2)" in head[0] and "--env phase2" in head[1]
+    result = runner.invoke(app, ["check", "--env", "phase2"])
+    assert result.exit_code == 1
+    assert "run `mcgen generate --env phase2`" in result.stderr

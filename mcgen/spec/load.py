@@ -29,8 +29,9 @@ MAX_FILE_BYTES = 5_000_000
 class Document:
     """One spec file: its data and where each part of it was written."""
 
-    path: str
+    path: str  # as shown in messages (relative to the working directory when possible)
     data: Any
+    source: str = ""  # as named in generated headers (relative to the repository root)
     values: dict[JsonPath, Position] = field(default_factory=dict)
     keys: dict[JsonPath, Position] = field(default_factory=dict)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mcgen import conventions, gotemplate
-from mcgen.errors import Position, SpecProblem, shorten
+from mcgen.errors import Position, SpecProblem, choices, shorten
 from mcgen.promql import Duration, Matcher
 from mcgen.spec.load import Document, JsonPath
 from mcgen.spec.model import (
@@ -87,7 +87,8 @@ class Builder:
                            "remove it (severity has its own key)", key=True)
         self.check_alert_names(metrics)
         return Service(
-            source=self.doc.path, name=name, description=d.get("description"),
+            source=self.doc.source or self.doc.path, name=name,
+            description=d.get("description"),
             alert_labels=labels, runbook_base_url=d.get("runbook_base_url"),
             interval=self.duration(interval, ("defaults", "interval")) if interval else None,
             scrape_interval=self.scrape,
@@ -293,7 +294,7 @@ class Builder:
                                f"'{raw['alert']}' compares with '{other}'",
                                f"set '{other}' instead", key=True)
                     continue
-            merged[key] = value
+            merged[key] = {**raw.get("labels", {}), **value} if key == "labels" else value
             origin[key] = (*env_path, key)
         return merged, origin
 
@@ -337,10 +338,10 @@ class Builder:
                 unknown = [v for v in unknown if v not in declared.values]
                 for v in unknown:
                     self.error((*path, label), f"{shorten(v)} is not an allowed value of "
-                               f"label '{label}'", "use one of: " + ", ".join(declared.values))
+                               f"label '{label}'", "use one of: " + choices(declared.values))
                 if not unknown and not any(matcher.matches(v) for v in declared.values):
                     self.error((*path, label), f"select on '{label}' matches none of its allowed "
-                               "values", "widen it; allowed: " + ", ".join(declared.values))
+                               "values", "widen it; allowed: " + choices(declared.values))
             out.append(matcher)
         return tuple(sorted(out))
 

@@ -30,6 +30,16 @@ def discover(paths: list[Path]) -> list[Path]:
     return sorted(set(found))
 
 
+def repo_relative(path: Path) -> str:
+    """The spec's path from the root of its git repository (or the working directory),
+    so that generated headers do not depend on where mcgen runs."""
+    full = path.resolve()
+    for parent in full.parents:
+        if (parent / ".git").exists():
+            return full.relative_to(parent).as_posix()
+    return shown(path)
+
+
 def shown(path: Path) -> str:
     """The path as users see it in messages and headers: relative when possible."""
     try:
@@ -42,6 +52,7 @@ def load(paths: list[Path]) -> tuple[list[Document], list[SpecProblem]]:
     docs, problems = [], []
     for path in discover(paths):
         doc, found = load_file(path, shown(path))
+        doc.source = repo_relative(path)
         problems.extend(found)
         if not found:
             found = schema.check(doc)
@@ -51,7 +62,8 @@ def load(paths: list[Path]) -> tuple[list[Document], list[SpecProblem]]:
     return docs, problems
 
 
-def build(docs: list[Document], env: str | None, problems: list[SpecProblem]) -> Model:
+def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
+          complete: bool = True) -> Model:
     """Build every service for `env` (and, to validate them, for every environment)."""
     if env is not None and not any(env in d.data.get("environments", {}) for d in docs):
         raise UsageError(f"environment '{env}' is not defined in any spec; "
@@ -69,8 +81,8 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem]) ->
     model = Model(tuple(services))
     _check_unique(model, problems)
     model.metrics.update({m.name: m for s in model.services for m in s.metrics})
-    services = [_resolve_ratios(doc, svc, model, problems) for doc, svc in zip(docs, services,
-                                                                               strict=True)]
+    services = [_resolve_ratios(doc, svc, model, problems, complete)
+                for doc, svc in zip(docs, services, strict=True)]
     final = Model(tuple(services))
     final.metrics.update({m.name: m for s in final.services for m in s.metrics})
     return final
@@ -79,7 +91,8 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem]) ->
 def validate(paths: list[Path], env: str | None = None) -> Model:
     """The model of the specs under `paths`; raises SpecError with every problem found."""
     docs, problems = load(paths)
-    model = build(docs, env, problems)
+    complete = not problems  # a file that failed to load may define what others name
+    model = build(docs, env, problems, complete)
     if problems:
         raise SpecError(problems)
     return model
@@ -132,8 +145,8 @@ def _check_unique(model: Model, problems: list[SpecProblem]) -> None:
             metrics.setdefault(m.name, m)
 
 
-def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[SpecProblem]
-                    ) -> Service:
+def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[SpecProblem],
+                    complete: bool) -> Service:
     """Check each ratio_to denominator against the metric it names; parse its select."""
     builder = Builder(doc, svc.environment, problems)
     metrics = []
@@ -149,6 +162,8 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
             path = ("metrics", mi, "alerts", ai, "ratio_to")
             target = model.metrics.get(alert.ratio_metric or "")
             if target is None:
+                if not complete:
+                    continue
                 problems.append(SpecProblem(doc.pos((*path, "metric")),
                                             f"ratio_to names metric '{alert.ratio_metric}', "
                                             "which no spec defines", "use a counter defined in "
@@ -170,6 +185,12 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                         alert.pos, f"'by' label '{lb}' is not declared on the ratio_to metric "
                         f"{target.name}", "declare it there too, or drop it from 'by'"))
             select = builder.selector(target, raw["ratio_to"].get("select", {}), (*path, "select"))
+            pinned = [m.label for m in alert.select if m.label in alert.by]
+            if target.name == metric.name and pinned and set(select) <= set(alert.select):
+                problems.append(SpecProblem(
+                    alert.pos, f"ratio of {metric.name} to itself selects on '{pinned[0]}', "
+                    "which is also in 'by': within each series the ratio is always 100%",
+                    f"set 'by' without '{pinned[0]}' (it defaults to every declared label)"))
             alerts.append(dataclasses.replace(alert, ratio_select=select))
         metrics.append(dataclasses.replace(metric, alerts=tuple(alerts)))
     return dataclasses.replace(svc, metrics=tuple(metrics),

@@ -425,4 +425,4 @@ def render(svc: Service, model: Model) -> dict[str, str]:
     doc, problems = tests_document(svc, model)
     if problems:
         raise SpecError(problems)
-    return {conventions.tests_path(svc.name): conventions.header(svc.source) + yamlout.dump(doc)}
+    return {conventions.tests_path(svc.name): conventions.header(svc) + yamlout.dump(doc)}

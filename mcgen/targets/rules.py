@@ -72,5 +72,5 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
 
 
 def render(svc: Service, model: Model) -> dict[str, str]:
-    text = conventions.header(svc.source) + yamlout.dump(rules_document(svc, model))
+    text = conventions.header(svc) + yamlout.dump(rules_document(svc, model))
     return {conventions.rules_path(svc.name): text}
