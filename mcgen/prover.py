@@ -1,0 +1,385 @@
+"""Proving one alert: synthetic situations, what the alert sees in them, and the checks.
+
+For each alert and each threshold it has (every override, and its own):
+  * fires: series just past the threshold; quiet one evaluation before `for` has
+    elapsed, firing with its exact labels and annotations once it has;
+  * quiet: series just short of the threshold stay quiet.
+absent_for alerts: absent series fire after the duration (and not before); present
+series keep it quiet. Values come from replaying Prometheus' arithmetic (emulate.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcgen import emulate, gotemplate, promql, scenarios
+from mcgen.emulate import Series
+from mcgen.promql import Matcher
+from mcgen.queries import inputs
+from mcgen.scenarios import Subject, Timing, Unprovable
+from mcgen.spec.model import Alert, Metric, Model, Service
+from mcgen.targets.rules import alert_annotations, alert_labels
+
+
+@dataclass
+class Case:
+    name: str
+    series: list[Series]
+    checks: list[dict[str, Any]] = field(default_factory=lambda: [])
+
+
+class Prover:
+    """Builds the test cases of one alert."""
+
+    def __init__(self, svc: Service, model: Model, metric: Metric, alert: Alert) -> None:
+        self.svc, self.model, self.metric, self.alert = svc, model, metric, alert
+        eval_ms = svc.interval.ms if svc.interval else 60_000
+        step = svc.scrape_interval.ms  # series sampled as Prometheus would scrape them
+        self.timing = Timing(step_ms=step, eval_ms=eval_ms)
+        self.instances = scenarios.INSTANCES[:1] if "instance" in alert.by else \
+            scenarios.INSTANCES
+        # Long enough for the slowest start (a rate warming up over its window) plus `for`.
+        horizon = alert.window.ms + alert.for_.ms + 3 * eval_ms + (
+            alert.stale_after.ms if alert.stale_after else 0)
+        self.steps = math.ceil(horizon / step) + 1
+        self.end_ms = (self.steps * step) // eval_ms * eval_ms
+        self.inputs = inputs(alert, metric)
+
+    # -- what the alert sees ---------------------------------------------------------
+    def observe(self, series: Sequence[Series], t: int) -> float | None:
+        a, m = self.alert, self.metric
+        w = a.window.ms
+        if a.kind == "quantile" and m.type == "histogram":
+            (bucket,) = self.inputs
+            groups = _recorded(series, bucket.series, bucket.level, bucket.select, t, w)
+            rates = [(math.inf if k[-1] == "+Inf" else float(k[-1]), v) for k, v in groups]
+            return emulate.bucket_quantile(a.quantile or 0, rates) if rates else None
+        if a.kind in ("rate", "ratio"):
+            values = []
+            for part in self.inputs:
+                groups = _recorded(series, part.series, part.level, part.select, t, w)
+                values.append(emulate.total([v for _, v in groups]))
+            if any(v is None for v in values):
+                return None
+            return values[0] if len(values) == 1 else _divide(values[0] or 0.0, values[1] or 0.0)
+        if a.kind == "absent":
+            name = m.name if m.type in ("counter", "gauge") else f"{m.name}_count"
+            seen = [s for s in series if s.matches(name, a.select) and emulate.instant(s, t)
+                    is not None]
+            return None if seen else 1.0
+        wanted = [*a.select]
+        if a.kind == "quantile":
+            wanted.append(Matcher("quantile", "=", promql.number(a.quantile or 0)))
+        values = [v for s in series if s.matches(m.name, wanted)
+                  and (v := emulate.instant(s, t)) is not None]
+        if not values:
+            return None
+        present = [v for v in values if v is not None]
+        if a.kind == "stale":
+            return t / 1000 - max(present)
+        return min(present) if a.kind == "value" and a.op == "<" else max(present)
+
+    def holds(self, value: float | None, threshold: float) -> bool:
+        if value is None or math.isnan(value):
+            return False
+        if self.alert.kind == "absent":
+            return True
+        if self.alert.kind == "stale":
+            return value > (self.alert.stale_after or promql.Duration(0)).seconds
+        return value > threshold if self.alert.op == ">" else value < threshold
+
+    # -- synthetic data -----------------------------------------------------------------
+    def series_for(self, subject: Subject, target: float, partner: float | None = None
+                   ) -> list[Series]:
+        """Series whose alerted quantity is `target`. For max/min kinds the second
+        instance holds `partner`, a less extreme value, so max, min and avg differ."""
+        a, m, t = self.alert, self.metric, self.timing
+        svc, n, inst = self.svc.name, self.steps, self.instances
+        starts = [target] if partner is None or len(inst) < 2 else [target, partner]
+        if a.kind == "quantile" and m.type == "histogram":
+            counts = scenarios.histogram_counts(a.quantile or 0, m.buckets, target,
+                                                up=target > subject.threshold)
+            return scenarios.histogram_series(m, subject.labels, svc, counts, n, t, inst)
+        if a.kind == "rate" and m.type == "histogram":
+            counts = [0] * (len(m.buckets) + 1)
+            counts[0] = 1
+            per_step = target * t.step_ms / 1000 / len(inst)
+            series = scenarios.histogram_series(m, subject.labels, svc, counts, n, t, inst)
+            return [_rescale(s, per_step) for s in series]
+        if a.kind == "rate":
+            return scenarios.counter_series(m.name, subject.labels, svc, target, n, t, inst)
+        if a.kind == "ratio":
+            return self.ratio_series(subject, target)
+        if a.kind == "stale":
+            return scenarios.gauge_series(m.name, subject.labels, svc, [-s for s in starts],
+                                          t.step_ms / 1000, n, t, inst)
+        if a.kind == "quantile":
+            out = []
+            for q in m.quantiles:
+                labels = {**subject.labels, "quantile": promql.number(q)}
+                out += scenarios.gauge_series(m.name, labels, svc, starts, 0.0, n, t, inst)
+            out += scenarios.counter_series(f"{m.name}_count", subject.labels, svc, 1.0, n, t,
+                                            inst)
+            return out
+        return scenarios.gauge_series(m.name, subject.labels, svc, starts, 0.0, n, t, inst)
+
+    def partner(self, target: float, spread: float) -> float | None:
+        """A second instance's value that max (or min) must ignore: further from firing."""
+        a = self.alert
+        if a.kind == "stale":
+            return target + 2 * spread  # an older timestamp; max keeps the newer one
+        if a.kind in ("value", "quantile") and not (a.kind == "quantile"
+                                                    and self.metric.type == "histogram"):
+            return target - 2 * spread if a.op != "<" or a.kind == "quantile" else \
+                target + 2 * spread
+        return None
+
+    def decoys(self, subject: Subject) -> list[Series]:
+        """Series that differ from the subject only where `select` excludes them, with
+        values that would decide the case if the selector were missing."""
+        a, m = self.alert, self.metric
+        if a.kind in ("ratio", "absent") or not a.select:
+            return []
+        out: list[Series] = []
+        for matcher in a.select[:3]:
+            same = [Matcher(k, "=", v) for k, v in subject.labels.items()
+                    if k != matcher.label and k in m.label_names]
+            others = [x for x in a.select if x.label == matcher.label and x != matcher]
+            labels = scenarios.pick_labels(m, a.by, [*same, *others], [[matcher]])
+            if labels is None:
+                continue
+            for key in ("instance", "job"):
+                if key in subject.labels:
+                    labels[key] = subject.labels[key]
+            out += self.decoy_series(Subject(labels, subject.threshold, None))
+        return out
+
+    def decoy_series(self, decoy: Subject) -> list[Series]:
+        a, m, t = self.alert, self.metric, self.timing
+        svc, n, inst = self.svc.name, self.steps, self.instances
+        up = a.op != "<"
+        if a.kind == "quantile" and m.type == "histogram":
+            counts = [0] * (len(m.buckets) + 1)
+            counts[-1 if up else 0] = 10 * scenarios.HISTOGRAM_TOTAL
+            return scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+        if a.kind == "rate":
+            rate = 10 * (decoy.threshold + 1)
+            if m.type == "histogram":
+                counts = [0] * (len(m.buckets) + 1)
+                counts[0] = 1
+                per_step = rate * t.step_ms / 1000 / len(inst)
+                series = scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+                return [_rescale(s, per_step) for s in series]
+            return scenarios.counter_series(m.name, decoy.labels, svc, rate, n, t, inst)
+        fire, quiet = self.targets(decoy.threshold)
+        far = fire + 10 * (fire - quiet)
+        return self.series_for(decoy, far)
+
+    def ratio_series(self, subject: Subject, ratio: float) -> list[Series]:
+        a, m = self.alert, self.metric
+        den_metric = self.model.metrics[a.ratio_metric or ""]
+        svc, n, t, inst = self.svc.name, self.steps, self.timing, self.instances
+        if den_metric.name == m.name:
+            # Numerator and other series of one counter are summed together: with one
+            # instance each sum has two terms, which add up the same in any order
+            # (promtool's series order is random; three unequal terms would not).
+            inst = inst[:1]
+        num_rate = 1.0 if ratio > 0 else 0.0
+        num = scenarios.counter_series(m.name, subject.labels, svc, num_rate, n, t, inst)
+        shared = num[0].matches(den_metric.name, a.ratio_select)
+        avoid = [list(a.select)] if den_metric.name == m.name else []
+        declared = set(den_metric.label_names)
+        by_values = [Matcher(k, "=", subject.labels[k]) for k in a.by
+                     if k in subject.labels and k in declared]
+        other = scenarios.pick_labels(den_metric, a.by, [*a.ratio_select, *by_values], avoid)
+        if ratio == 0:
+            rest = 1.0
+        elif shared:
+            rest = num_rate * (1 - ratio) / ratio
+        else:
+            rest = num_rate / ratio
+        if shared and rest == 0:
+            return num
+        if other is None or rest < 0:
+            raise Unprovable(f"cannot build a denominator series giving ratio {ratio:g}")
+        for key in ("instance", "job"):
+            if key in subject.labels:
+                other[key] = subject.labels[key]
+        return num + scenarios.counter_series(den_metric.name, other, svc, rest, n, t, inst)
+
+    # -- cases --------------------------------------------------------------------------
+    def targets(self, threshold: float) -> tuple[float, float]:
+        """(fires, stays quiet): values just past and just short of the threshold."""
+        a, m = self.alert, self.metric
+        up = a.op != "<"
+        if a.kind == "stale":
+            s = (a.stale_after or promql.Duration(0)).seconds
+            step = self.timing.step_ms / 1000
+            d = step if s >= 2 * step else s / 2  # one scrape late or early
+            return s + d, s - d
+        if a.kind == "quantile" and m.type == "histogram":
+            return _quantile_targets(a.quantile or 0, m.buckets, threshold, up)
+        # The emulation is exact, so the margin can be narrow: a mistyped threshold fails.
+        d = abs(threshold) * 0.01 if threshold else (1.0 if a.kind == "value" else 0.05)
+        fire, quiet = (threshold + d, threshold - d) if up else (threshold - d, threshold + d)
+        if a.kind in ("rate", "ratio"):
+            fire, quiet = max(fire, 0.0), max(quiet, 0.0)
+        if a.kind == "ratio" and a.ratio_metric == m.name and threshold < 1:
+            # A part of the same counter: the ratio cannot exceed 1.
+            fire, quiet = min(fire, (threshold + 1) / 2), min(quiet, (threshold + 1) / 2)
+        return fire, quiet
+
+    def fire_case(self, subject: Subject) -> Case:
+        a = self.alert
+        fire, quiet = self.targets(subject.threshold)
+        series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
+        if a.kind == "rate" and a.op == "<":
+            series += self.decoys(subject)  # would lift the sum over the threshold
+        step = self.timing.eval_ms
+        start = next((t for t in range(0, self.end_ms + 1, step)
+                      if self.holds(self.observe(series, t), subject.threshold)), None)
+        if start is None:
+            raise Unprovable(f"synthetic series at {fire:g} never cross the threshold "
+                             f"{subject.threshold:g}")
+        fire_at = start + math.ceil(a.for_.ms / step) * step
+        if fire_at > self.end_ms:
+            raise Unprovable("the test horizon is too short")
+        # A breach only grows while a rate warms up, so once true it stays true; these
+        # are the instants the test asserts on.
+        for t in (fire_at - step, fire_at, self.end_ms):
+            if not self.holds(self.observe(series, t), subject.threshold):
+                raise Unprovable("the synthetic breach does not hold steadily")
+        value = self.observe(series, fire_at)
+        case = Case(f"{a.name} fires{self._past(subject)}", series)
+        case.checks.append(self._check(fire_at - self.timing.eval_ms, []))
+        case.checks.append(self._check(fire_at, [self._expected(subject, value or 0.0)]))
+        return case
+
+    def quiet_case(self, subject: Subject) -> Case:
+        a = self.alert
+        fire, quiet = self.targets(subject.threshold)
+        series = self.series_for(subject, quiet, self.partner(quiet, abs(fire - quiet)))
+        if not (a.kind == "rate" and a.op == "<"):
+            series += self.decoys(subject)  # would fire if `select` let them in
+        # Rates warm up over their first window after a series appears (a test artefact:
+        # real series have history), so judge the steady state that follows.
+        settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
+        for t in (settled, self.end_ms):
+            if self.holds(self.observe(series, t), subject.threshold):
+                raise Unprovable(f"synthetic series at {quiet:g} cross the threshold "
+                                 f"{subject.threshold:g}")
+        return Case(f"{a.name} stays quiet{self._short(subject)}", series,
+                    [self._check(self.end_ms, [])])
+
+    def absent_cases(self) -> list[Case]:
+        a, m = self.alert, self.metric
+        labels = scenarios.pick_labels(m, (), a.select, []) or {}
+        present_subject = Subject(labels, 0.0, None)
+        unrelated = Series("mcgen_test_unrelated", (("job", "mcgen-test"),), 1.0, 0.0,
+                           self.steps, self.timing.step_ms)
+        hold = math.ceil(a.for_.ms / self.timing.eval_ms) * self.timing.eval_ms
+        absent = Case(f"{a.name} fires when {m.name} is absent for {a.for_}", [unrelated],
+                      [self._check(hold - self.timing.eval_ms, []),
+                       self._check(hold, [self._expected(present_subject, 1.0)])])
+        series = self.present_series(present_subject)
+        present = Case(f"{a.name} stays quiet while {m.name} is present", series,
+                       [self._check(self.end_ms, [])])
+        return [absent, present]
+
+    def present_series(self, subject: Subject) -> list[Series]:
+        m, t = self.metric, self.timing
+        if m.type == "counter":
+            return scenarios.counter_series(m.name, subject.labels, self.svc.name, 1.0,
+                                            self.steps, t, self.instances)
+        if m.type == "gauge":
+            return scenarios.gauge_series(m.name, subject.labels, self.svc.name, [1.0], 0.0,
+                                          self.steps, t, self.instances)
+        return scenarios.counter_series(f"{m.name}_count", subject.labels, self.svc.name, 1.0,
+                                        self.steps, t, self.instances)
+
+    def cases(self) -> list[Case]:
+        if self.alert.kind == "absent":
+            return self.absent_cases()
+        out = []
+        for subject in scenarios.subjects(self.alert, self.metric):
+            out += [self.fire_case(subject), self.quiet_case(subject)]
+        return out
+
+    # -- expectations ---------------------------------------------------------------------
+    def _past(self, subject: Subject) -> str:
+        word = "above" if self.alert.op != "<" else "below"
+        if self.alert.kind == "stale":
+            return f" when older than {self.alert.stale_after}{subject.describe(self.alert)}"
+        return f" {word} {subject.threshold:g}{subject.describe(self.alert)}"
+
+    def _short(self, subject: Subject) -> str:
+        word = "below" if self.alert.op != "<" else "above"
+        if self.alert.kind == "stale":
+            return f" while fresh{subject.describe(self.alert)}"
+        return f" {word} {subject.threshold:g}{subject.describe(self.alert)}"
+
+    def _series_labels(self, subject: Subject) -> dict[str, str]:
+        if self.alert.kind == "absent":
+            return {m.label: m.value for m in self.alert.select if m.op == "="}
+        return {k: subject.labels[k] for k in self.alert.by}
+
+    def _expected(self, subject: Subject, value: float) -> dict[str, Any]:
+        series_labels = self._series_labels(subject)
+        labels = {**series_labels, **alert_labels(self.svc, self.alert)}
+        rendered = {}
+        for key, text in alert_annotations(self.svc, self.alert).items():
+            rendered[key] = gotemplate.parse(text).render(series_labels, value)
+        return {"exp_labels": dict(sorted(labels.items())), "exp_annotations": rendered}
+
+    def _check(self, at_ms: int, alerts: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"eval_time": str(promql.Duration(at_ms)), "alertname": self.alert.name,
+                "exp_alerts": alerts}
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        return math.nan if a == 0 else math.copysign(math.inf, a)
+    return a / b
+
+
+def _recorded(series: Sequence[Series], name: str, level: tuple[str, ...],
+              select: Sequence[Matcher], t: int, window_ms: int
+              ) -> list[tuple[tuple[str, ...], float]]:
+    """The recording rule `sum by (level) (rate(name[w]))`, filtered by `select`, in the
+    order Prometheus iterates the recorded series."""
+    groups: dict[tuple[str, ...], list[float]] = {}
+    for s in emulate.ordered(x for x in series if x.name == name):
+        r = emulate.extrapolated_rate(s, t, window_ms)
+        if r is not None:
+            groups.setdefault(tuple(s.label(lb) for lb in level), []).append(r)
+    rows = []
+    for key, values in groups.items():
+        labels = dict(zip(level, key, strict=True))
+        if all(m.matches(labels.get(m.label, "")) for m in select):
+            rows.append((sorted((k, v) for k, v in labels.items() if v), key,
+                         emulate.total(values) or 0.0))
+    rows.sort(key=lambda row: row[0])
+    return [(key, value) for _, key, value in rows]
+
+
+def _rescale(s: Series, per_step: float) -> Series:
+    """A histogram series whose every observation lands in the first bucket, scaled."""
+    if s.name.endswith("_sum"):
+        return s
+    factor = per_step if s.step else 0.0
+    return Series(s.name, s.labels, 0.0, factor, s.count, s.interval_ms)
+
+
+def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool
+                      ) -> tuple[float, float]:
+    bounds = [0.0, *buckets]
+    i = next(k for k in range(1, len(bounds)) if t <= bounds[k])
+    width = bounds[i] - bounds[i - 1]
+    if t == bounds[i] and i + 1 < len(bounds):
+        width = min(width, bounds[i + 1] - bounds[i])
+    low, high = q * buckets[0], buckets[-1]
+    over, under = t + min(width * 0.01, (high - t) / 2), t - min(width * 0.01, (t - low) / 2)
+    return (over, under) if up else (under, over)
