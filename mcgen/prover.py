@@ -304,9 +304,18 @@ class Prover:
         if self.alert.kind == "absent":
             return self.absent_cases()
         out = []
-        for subject in scenarios.subjects(self.alert, self.metric):
+        for subject in scenarios.subjects(self.alert, self.metric, self.denominator_values()):
             out += [self.fire_case(subject), self.quiet_case(subject)]
         return out
+
+    def denominator_values(self) -> list[Matcher]:
+        """A ratio's series exist only for `by` values both counters allow."""
+        a = self.alert
+        if a.kind != "ratio":
+            return []
+        den = self.model.metrics[a.ratio_metric or ""]
+        return [Matcher.from_spec(lb.name, list(lb.values)) for lb in den.labels
+                if lb.name in a.by and lb.values is not None]
 
     # -- expectations ---------------------------------------------------------------------
     def _past(self, subject: Subject) -> str:

@@ -174,20 +174,21 @@ class Subject:
 PER_THRESHOLD = 4  # label sets tested per threshold (each value of a list override...)
 
 
-def subjects(alert: Alert, metric: Metric) -> Iterator[Subject]:
+def subjects(alert: Alert, metric: Metric, also: Sequence[Matcher] = ()
+             ) -> Iterator[Subject]:
     """Subjects for every override (first match wins) and for the alert's own threshold:
     up to PER_THRESHOLD different label sets each, so that every value of a list is
-    tried."""
+    tried. `also` narrows every subject (e.g. to `by` values a denominator allows)."""
     earlier: list[Sequence[Matcher]] = []
     for i, o in enumerate(alert.overrides):
-        found = label_choices(metric, alert.by, (*alert.select, *o.match), earlier,
+        found = label_choices(metric, alert.by, (*alert.select, *also, *o.match), earlier,
                               PER_THRESHOLD, [m.label for m in o.match])
         if not found:
             raise Unprovable(f"override {i + 1} applies to no series: 'select' or earlier "
                              "overrides take every value it matches", o.pos)
         yield from (Subject(labels, o.threshold, o) for labels in found)
         earlier.append(o.match)
-    found = label_choices(metric, alert.by, alert.select, earlier, PER_THRESHOLD,
+    found = label_choices(metric, alert.by, (*alert.select, *also), earlier, PER_THRESHOLD,
                           [m.label for group in earlier for m in group])
     if not found and not alert.overrides:
         raise Unprovable("no label values satisfy 'select'")

@@ -32,22 +32,32 @@ HOSTILE = ('"', "'", "\\", "\n", "\t", "{", "}", "{{", "}}", "$", "$1", "é", "�
            ".", "|", "*", "+", "?", "(", ")", "[", "]", "^", "-", " ", "%", "%s", "`", ",",
            "=", "!", "~", "#", ":", "/", "\\n", "<&>", "\r", "ß", "İ")
 PLAIN = ("a", "b", "ok", "GET", "x1", "5xx", "eu-west", "Z", "_", "0")
-# Metric label names; `le`/`quantile` are reserved per type and `instance`/`job`/`service`/
-# `severity`/`alertname` would clash with target or alert labels, so none of them is here.
+# Metric label names; `le`/`quantile` are reserved per type and `instance`/`job` are
+# rejected (scrape target labels).
+# Labels named `service`, `severity` or `alertname`, and alert_labels named like a `by`
+# label, are rejected by validation (the rule's label would overwrite the series label),
+# so they stay out of LABEL_NAMES, and ALERT_LABEL_NAMES is disjoint from it.
 LABEL_NAMES = ("code", "method", "kind", "region", "shard", "op", "status", "path", "Zone",
                "_priv", "x", "resource_group")
-# Names for alert_labels / alert labels: disjoint from LABEL_NAMES, so they never overwrite
-# a series label.
+# Names for alert_labels / alert labels: disjoint from LABEL_NAMES (see above).
 ALERT_LABEL_NAMES = ("team", "tier", "owner", "page", "env_name", "Pager")
-FOR_DURATIONS = ("1m", "2m", "3m", "5m", "90s", "10m", "15m", "30m", "1m30s", "7m", "2m30s")
-WINDOWS = ("1m", "2m", "3m", "5m", "10m", "15m", "30m", "90s", "1m30s", "4m")
-STALE_AFTER = ("1m", "90s", "5m", "10m", "30m", "1h", "2h")
-ABSENT_FOR = ("1m", "90s", "2m", "5m", "10m", "30m")
+FOR_DURATIONS = ("1m", "2m", "3m", "5m", "90s", "10m", "15m", "30m", "1m30s", "7m", "2m30s",
+                 "1h")
+WINDOWS = ("1m", "2m", "3m", "5m", "10m", "15m", "30m", "90s", "1m30s", "4m", "1m15s", "2m30s",
+           "6m", "20m", "1h")
+STALE_AFTER = ("1m", "90s", "2m30s", "5m", "10m", "30m", "1h", "2h", "12h", "1d")
+ABSENT_FOR = ("1m", "90s", "2m", "5m", "10m", "30m", "1h")
 INTERVALS = ("30s", "1m", "2m")
 SEVERITIES = ("warning", "critical", "info", "page_1")
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999, 0.75, 0.25, 0.1)
 UNITS = ("seconds", "bytes", "ratio", "percent", "requests")
 TARGET_LABELS = ("instance", "job")
+
+
+def seconds(duration: str) -> int:
+    """Seconds of a duration written with s/m/h/d units, like 1m30s."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([smhd])", duration))
 # A fresh value no generated matcher names (values are built from HOSTILE/PLAIN pieces).
 FRESH = "fresh-value-0"
 
@@ -62,12 +72,12 @@ def re2_full(pattern: str, value: str) -> bool:
 
 @dataclass(frozen=True)
 class Sel:
-    """One label matcher of a spec: its YAML form, its meaning, and values it accepts."""
+    """One label matcher of a spec: its YAML form, its meaning, and values worth trying."""
 
     label: str
     spec: str | list[str]
     accepts: Callable[[str], bool] = field(compare=False)
-    witnesses: tuple[str, ...]  # values known to be accepted (may be empty)
+    candidates: tuple[str, ...]  # values worth trying for this label (accepted or not)
     equality: str | None = None  # the value, when this is an `=` matcher
 
     def __repr__(self) -> str:
@@ -145,7 +155,7 @@ def matcher_for(draw: Draw, label: str, values: Sequence[str] | None,
         return eq_sel(label, v)
     if op == "neq":
         v = draw(label_values)
-        return Sel(label, _neq_spec(v), lambda x: x != v, (FRESH,) if v != FRESH else ())
+        return Sel(label, _neq_spec(v), lambda x: x != v, (v, FRESH))
     some = draw(st.lists(label_values, min_size=1, max_size=3, unique=True))
     if op == "list":
         return Sel(label, some, lambda x: x in some, tuple(some))
@@ -163,8 +173,7 @@ def matcher_for(draw: Draw, label: str, values: Sequence[str] | None,
             return Sel(label, "~" + rx, lambda x: re2_full(rx, x), hits + extra)
         return Sel(label, some, lambda x: x in some, tuple(some))
     alt = "|".join(re.escape(v) for v in some)
-    return Sel(label, "!~" + alt, lambda x: not re2_full(alt, x),
-               (FRESH,) if FRESH not in some else ())
+    return Sel(label, "!~" + alt, lambda x: not re2_full(alt, x), (*some, FRESH))
 
 
 def solve(labels: dict[str, list[str] | None], want: Sequence[Sel],
@@ -181,7 +190,7 @@ def solve(labels: dict[str, list[str] | None], want: Sequence[Sel],
         if allowed is not None:
             pools.append(list(allowed))
         else:
-            pool = [w for s in every if s.label == name for w in s.witnesses]
+            pool = [w for s in every if s.label == name for w in s.candidates]
             pools.append(list(dict.fromkeys([*pool, FRESH, "example", "w"])))
     for combo in itertools.islice(itertools.product(*pools), 50_000):
         got = dict(zip(names, combo, strict=True))
@@ -191,6 +200,45 @@ def solve(labels: dict[str, list[str] | None], want: Sequence[Sel],
             continue
         return got
     return None
+
+
+def _branches(rx: str) -> list[str]:
+    """Literal strings a simple regex (escaped alternation, maybe in (?:...), maybe with a
+    trailing .* or .+) accepts; only candidates, the caller checks them."""
+    body = rx[3:-1] if rx.startswith("(?:") and rx.endswith(")") else rx
+    out = []
+    for part in re.split(r"(?<!\\)\|", body):
+        if part.endswith((".*", ".+")):
+            part = part[:-2] + ("x" if part.endswith(".+") else "")
+        out.append(re.sub(r"\\(.)", r"\1", part, flags=re.DOTALL))
+    return out
+
+
+def parse_sel(label: str, spec: str | list[str]) -> Sel:
+    """A spec's matcher, read back (the inverse of Sel.spec)."""
+    if isinstance(spec, list):
+        values = list(spec)
+        return Sel(label, spec, lambda x: x in values, tuple(values))
+    if spec.startswith("!~"):
+        rx = spec[2:]
+        return Sel(label, spec, lambda x: not re2_full(rx, x), (*_branches(rx), FRESH))
+    if spec.startswith("!"):
+        v = spec[1:]
+        return Sel(label, spec, lambda x: x != v, (v, FRESH))
+    if spec.startswith("~"):
+        rx = spec[1:]
+        return Sel(label, spec, lambda x: re2_full(rx, x), tuple(_branches(rx)))
+    return Sel(label, spec, spec.__eq__, (spec,), equality=spec)
+
+
+def own_threshold_reachable(metric: Spec, alert: Spec) -> bool:
+    """Whether some series is judged against the alert's own threshold: it passes `select`
+    and no override takes it (first match wins). A False may be pessimistic."""
+    labels: dict[str, list[str] | None] = dict(metric.get("labels", {}))
+    select = [parse_sel(k, v) for k, v in alert.get("select", {}).items()]
+    taken = [[parse_sel(k, v) for k, v in o["match"].items()]
+             for o in alert.get("overrides", ())]
+    return solve(labels, select, taken) is not None
 
 
 label_values: st.SearchStrategy[str] = st.one_of(
@@ -207,9 +255,16 @@ def nice(lo_exp: int, hi_exp: int) -> st.SearchStrategy[float]:
                      st.integers(lo_exp, hi_exp))
 
 
-def positive(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.one_of(nice(-4, 3).filter(lambda x: lo <= x <= hi),
-                     st.floats(lo, hi, allow_nan=False, allow_infinity=False))
+# Positive numbers from 1e-4 to 1e4: round ones (1-3 significant digits) and arbitrary.
+positive: st.SearchStrategy[float] = st.one_of(nice(-4, 1), st.floats(1e-4, 1e4))
+
+
+# Thresholds of gauges and summaries: any sign, magnitudes from 1e-12 to 1e20, sometimes
+# integers (YAML ints), sometimes long floats.
+any_number: st.SearchStrategy[float] = st.one_of(
+    positive, positive.map(lambda x: -x), st.just(0.0),
+    st.integers(-1000, 1000).map(float), st.floats(-1e20, 1e20, allow_subnormal=False),
+    st.floats(1e-12, 1e-6), st.floats(1e12, 1e20))
 
 
 @st.composite
@@ -219,7 +274,13 @@ def buckets(draw: Draw) -> list[float]:
     raw = draw(st.lists(st.one_of(nice(max(-4, centre - 1), min(3, centre + 1)),
                                   st.floats(1e-4, 1e4)),
                         min_size=1, max_size=8))
-    out = sorted({x for x in raw if 1e-4 <= x <= 1e4})
+    out: list[float] = []
+    for x in sorted(x for x in raw if 1e-4 <= x <= 1e4):
+        # Bounds a few ulps apart leave no float between them to aim at: not a real spec.
+        if not out or x > out[-1] * (1 + 1e-9):
+            out.append(x)
+    if draw(st.booleans()):  # whole bounds as YAML ints (le="5.0" from the Python client)
+        out = [int(x) if x.is_integer() else x for x in out]
     return out or [1.0]
 
 
@@ -261,6 +322,9 @@ class _Service:
         self.name = name
         self.expected: dict[tuple[str, str], str] = {}
         self.alert_names: set[str] = set()
+        # A rate window must span two scrapes (defaults.scrape_interval, default 1m).
+        self.scrape: str | None = draw(st.sampled_from((None, None, "15s", "30s", "1m")))
+        self.windows = [w for w in WINDOWS if seconds(w) >= 2 * seconds(self.scrape or "1m")]
 
     def alert_name(self, metric_index: int) -> str:
         base = self.draw(st.sampled_from(("High", "Low", "Slow", "Stale", "Absent", "Alert")))
@@ -274,8 +338,12 @@ class _Service:
 
 
 def _label_map(draw: Draw) -> dict[str, str]:
-    names = draw(st.lists(st.sampled_from(ALERT_LABEL_NAMES), max_size=2, unique=True))
-    return {n: draw(st.one_of(st.sampled_from(PLAIN), label_values)) for n in names}
+    names = draw(st.lists(st.sampled_from(ALERT_LABEL_NAMES), min_size=1, max_size=2,
+                          unique=True))
+    # Prometheus expands alert label values as templates: include "{{" and actions.
+    values = st.one_of(st.sampled_from(PLAIN), label_values,
+                       st.sampled_from(("{{ $value }}", "{{ $labels.x }}", "{{", "}}{{")))
+    return {n: draw(values) for n in names}
 
 
 def _template(draw: Draw, carried: Sequence[str]) -> str:
@@ -311,18 +379,20 @@ def _by(draw: Draw, metric: _Metric, also_on: dict[str, list[str] | None] | None
     return draw(st.lists(st.sampled_from(pool), max_size=len(pool), unique=True))
 
 
-def _select(draw: Draw, metric: _Metric, max_labels: int = 2) -> list[Sel]:
-    if not metric.labels or draw(st.integers(0, 2)) == 0:
+def _select(draw: Draw, metric: _Metric, max_labels: int = 2, exclude: Sequence[str] = ()
+            ) -> list[Sel]:
+    names = [n for n in metric.labels if n not in exclude]
+    if not names or draw(st.integers(0, 2)) == 0:
         return []
-    names = draw(st.lists(st.sampled_from(list(metric.labels)), min_size=1,
-                          max_size=min(max_labels, len(metric.labels)), unique=True))
+    names = draw(st.lists(st.sampled_from(names), min_size=1,
+                          max_size=min(max_labels, len(names)), unique=True))
     return [matcher_for(draw, n, metric.labels[n]) for n in names]
 
 
 def _overrides(draw: Draw, svc: _Service, alert: Spec, metric: _Metric, by: Sequence[str],
                select: Sequence[Sel], word: str, threshold: Callable[[], float]) -> None:
     match_labels = [lb for lb in by if lb in metric.labels]
-    if not match_labels or draw(st.integers(0, 2)) != 0:
+    if not match_labels or draw(st.integers(0, 1)) != 0:
         return
     out: list[Spec] = []
     earlier: list[list[Sel]] = []
@@ -334,90 +404,105 @@ def _overrides(draw: Draw, svc: _Service, alert: Spec, metric: _Metric, by: Sequ
         if not reachable:
             # Shadowed by earlier overrides or by `select`: a genuine contradiction, kept
             # now and then to check that mcgen says so instead of writing a broken test.
-            if draw(st.integers(0, 9)) != 0:
+            if draw(st.integers(0, 49)) != 0:
                 continue
-            svc.expected[(svc.name, alert["alert"])] = "no series can reach override"
+            svc.expected[(svc.name, alert["alert"])] = \
+                "no series can reach override|override [0-9]+ applies to no series"
         out.append({"match": {s.label: s.spec for s in match}, word: threshold()})
         earlier.append(match)
     if out:
         alert["overrides"] = out
 
 
-def _common(draw: Draw, alert: Spec, window: bool = True, for_: bool = True) -> None:
+def _common(draw: Draw, svc: _Service, alert: Spec, window: bool = True, for_: bool = True
+            ) -> None:
     if for_ and draw(st.booleans()):
         alert["for"] = draw(st.sampled_from(FOR_DURATIONS))
     if window and draw(st.booleans()):
-        alert["window"] = draw(st.sampled_from(WINDOWS))
+        alert["window"] = draw(st.sampled_from(svc.windows))
     if draw(st.booleans()):
         alert["severity"] = draw(st.sampled_from(SEVERITIES))
     if draw(st.integers(0, 3)) == 0:
         alert["labels"] = _label_map(draw)
 
 
+def _filter(draw: Draw, label: str, allowed: Sequence[str] | None) -> Sel:
+    """A numerator filter that leaves out at least one value of `label`."""
+    if allowed is None:
+        v = draw(label_values)
+        if draw(st.booleans()):
+            return eq_sel(label, v)
+        return Sel(label, _neq_spec(v), lambda x: x != v, (v, FRESH))
+    subset = draw(st.lists(st.sampled_from(list(allowed)), min_size=1,
+                           max_size=len(allowed) - 1, unique=True))
+    if len(subset) == 1 and draw(st.booleans()):
+        return eq_sel(label, subset[0])
+    return Sel(label, subset, lambda x: x in subset, tuple(subset))
+
+
 def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
                  counters: Sequence[_Metric]) -> None:
-    den = draw(st.sampled_from(list(counters)))
+    others = [c for c in counters if c.name != metric.name]
+    pick_other: bool = draw(st.integers(0, 2)) > 0
+    den = draw(st.sampled_from(others)) if others and pick_other else metric
     same = den.name == metric.name
-    by = _by(draw, metric, also_on=den.labels)
-    select = _select(draw, metric)
-    den_select = _select(draw, den)
-    if same and not select:
-        # Numerator = denominator: the ratio is always 1. Give the numerator a filter.
-        if not metric.labels:
-            den = next((c for c in counters if c.name != metric.name), den)
-            same = den.name == metric.name
-            if same:  # a single label-less counter: a ratio to itself cannot be proven
-                alert["rate"] = True
-                alert["above"] = draw(positive(0, 1e4))
-                return
-            by = _by(draw, metric, also_on=den.labels)
-            den_select = _select(draw, den)
-        else:
-            label = draw(st.sampled_from(list(metric.labels)))
-            allowed = metric.labels[label]
-            # A strict subset of the values; for an unbounded label any equality is one.
-            if allowed is not None and len(allowed) < 2:
-                select = []
-            else:
-                v = draw(st.sampled_from(allowed)) if allowed else draw(label_values)
-                select = [eq_sel(label, v)]
-            if not select:
-                alert["rate"] = True
-                alert["above"] = draw(positive(0, 1e4))
-                return
+    by = _by(draw, metric, also_on=den.labels) or []
+    select: list[Sel] = []
+    if same:
+        # A ratio of a counter to itself needs a numerator filter on a label outside `by`
+        # (within one `by` group numerator and denominator would otherwise be equal).
+        filterable = [lb for lb, v in metric.labels.items() if v is None or len(v) >= 2]
+        if not filterable:
+            alert["rate"] = True
+            alert["above"] = draw(positive)
+            return
+        label = draw(st.sampled_from(filterable))
+        by = [lb for lb in by if lb != label]
+        select = [_filter(draw, label, metric.labels[label])]
+        select += [m for m in _select(draw, metric, exclude=(label,))]
+    else:
+        select = _select(draw, metric)
+    # The denominator filter stays off `by` (a `by` group the denominator lacks can never
+    # fire) and off the numerator's filter label (it could make the ratio identically 1).
+    den_select = _select(draw, den, exclude=(*by, *(s.label for s in select[:1] if same)))
     alert["ratio_to"] = {"metric": den.name}
     if den_select:
         alert["ratio_to"]["select"] = {s.label: s.spec for s in den_select}
     if select:
         alert["select"] = {s.label: s.spec for s in select}
-    by_list = list(metric.labels) if by is None else by
-    # Share of numerator series also counted in the denominator (same metric only).
+    # Numerator series also counted in the denominator (same metric only)?
     num_combos = _combos(metric.labels, select)
     shared = [same and all(s.accepts(c.get(s.label, "")) for s in den_select) for c in num_combos]
     # With the numerator inside the denominator the ratio is at most 1.
     capped = bool(shared) and all(shared)
+    # Different counters may allow different values of a `by` label: only the shared
+    # values can ever give a ratio.
+    differs = not same and any(metric.labels.get(lb) != den.labels.get(lb) for lb in by)
+    if differs and not any(all(den.labels.get(lb) is None or c.get(lb) in (den.labels[lb] or ())
+                               for lb in by if lb in metric.labels) for c in num_combos):
+        svc.expected[(svc.name, alert["alert"])] = "cannot build a denominator series"
     word = draw(st.sampled_from(("above", "below")))
     if word == "above":
-        t = draw(st.one_of(st.just(0.0), st.sampled_from((0.001, 0.01, 0.05, 0.1, 0.5, 0.9,
-                                                          0.95, 0.99)),
+        t = draw(st.one_of(st.just(0.0),
+                           st.sampled_from((0.001, 0.01, 0.05, 0.1, 0.5, 0.9, 0.95, 0.99)),
                            st.floats(0.0001, 0.999), st.floats(1.0, 10.0)))
     else:
         t = draw(st.one_of(st.sampled_from((0.001, 0.01, 0.1, 0.5, 0.9, 0.95, 0.99)),
                            st.floats(0.0001, 0.999), st.floats(1.0, 10.0)))
     if t >= 1 and any(shared):
-        if capped and draw(st.integers(0, 9)) == 0:
+        if capped and draw(st.integers(0, 19)) == 0:
             # Can never exceed 1 (above), or is below T >= 1 whenever there is traffic.
             svc.expected[(svc.name, alert["alert"])] = \
                 "cannot build a denominator series giving ratio|cross the threshold"
         else:
             t = draw(st.sampled_from((0.1, 0.5, 0.8)))
     alert[word] = t
-    if by is not None:
-        alert["by"] = by
-    _common(draw, alert)
-    _overrides(draw, svc, alert, metric, by_list, select, word, lambda: draw(
-        st.sampled_from((0.01, 0.2, 0.5))))
-    _templates(draw, alert, by_list)
+    alert["by"] = by
+    _common(draw, svc, alert)
+    if not differs:  # (overrides could pick values the denominator lacks)
+        _overrides(draw, svc, alert, metric, by, select, word, lambda: draw(
+            st.sampled_from((0.01, 0.2, 0.5))))
+    _templates(draw, alert, by)
 
 
 def _combos(labels: dict[str, list[str] | None], select: Sequence[Sel]) -> list[dict[str, str]]:
@@ -427,7 +512,7 @@ def _combos(labels: dict[str, list[str] | None], select: Sequence[Sel]) -> list[
             pools.append(list(allowed))
         else:
             pools.append(list(dict.fromkeys(
-                [*(w for s in select if s.label == name for w in s.witnesses), FRESH])))
+                [*(w for s in select if s.label == name for w in s.candidates), FRESH])))
     out = []
     for combo in itertools.islice(itertools.product(*pools), 5_000):
         got = dict(zip(labels, combo, strict=True))
@@ -452,7 +537,7 @@ def _alert(draw: Draw, svc: _Service, metric: _Metric, index: int,
         select = _select(draw, metric)
         if select:
             alert["select"] = {s.label: s.spec for s in select}
-        _common(draw, alert, window=False, for_=False)
+        _common(draw, svc, alert, window=False, for_=False)
         _templates(draw, alert, [s.label for s in select if s.equality is not None])
         return alert
     by = _by(draw, metric)
@@ -464,7 +549,7 @@ def _alert(draw: Draw, svc: _Service, metric: _Metric, index: int,
         alert["by"] = by
     if kind == "stale_after":
         alert["stale_after"] = draw(st.sampled_from(STALE_AFTER))
-        _common(draw, alert)
+        _common(draw, svc, alert)
         _templates(draw, alert, by_list)
         return alert
     word = draw(st.sampled_from(("above", "below")))
@@ -475,33 +560,41 @@ def _alert(draw: Draw, svc: _Service, metric: _Metric, index: int,
         threshold = lambda: histogram_threshold(draw, q, metric.buckets)  # noqa: E731
     elif kind == "quantile":
         alert["quantile"] = draw(st.sampled_from(metric.quantiles))
-        threshold = lambda: draw(st.one_of(positive(1e-4, 1e4), st.just(0.0),  # noqa: E731
-                                           positive(1e-4, 1e4).map(lambda x: -x)))
+        threshold = lambda: draw(any_number)  # noqa: E731
     elif kind == "rate":
         alert["rate"] = True
         floor = 0.0 if word == "above" else 1e-4
-        threshold = lambda: draw(st.one_of(positive(1e-4, 1e4),  # noqa: E731
-                                           st.just(floor), st.just(1.0)))
+        threshold = lambda: draw(st.one_of(positive,  # noqa: E731
+                                           st.just(floor), st.just(1), st.floats(1e-7, 1e7)))
     else:  # value
         alert["value"] = True
         threshold = lambda: draw(st.one_of(  # noqa: E731
-            positive(1e-4, 1e4), positive(1e-4, 1e4).map(lambda x: -x), st.just(0.0),
-            st.integers(-1_000_000, 10**9).map(float)))
+            any_number, st.integers(-1_000_000, 10**9)))
     alert[word] = threshold()
-    _common(draw, alert, window=kind in ("quantile", "rate") and metric.type != "summary")
+    _common(draw, svc, alert, window=kind in ("quantile", "rate") and metric.type != "summary")
     _overrides(draw, svc, alert, metric, by_list, select, word, threshold)
     _templates(draw, alert, by_list)
     return alert
 
 
 def _metric(draw: Draw, svc: str, index: int, pool: dict[str, list[str] | None]) -> _Metric:
-    mtype = draw(st.sampled_from(("counter", "gauge", "histogram", "summary")))
+    mtype = draw(st.sampled_from(("counter", "counter", "gauge", "histogram", "summary")))
     unit = draw(st.sampled_from(UNITS)) if draw(st.integers(0, 3)) == 0 else None
     base = f"{svc}_m{index}" if draw(st.integers(0, 5)) else f"{svc}:M{index}"
     name = base + (f"_{unit}" if unit else "") + ("_total" if mtype == "counter" else "")
     names = draw(st.lists(st.sampled_from(list(pool)), max_size=min(3, len(pool)), unique=True)
                  ) if pool else []
-    labels = {n: pool[n] for n in names}
+    labels: dict[str, list[str] | None] = {}
+    for n in names:
+        allowed = pool[n]
+        if allowed is not None and draw(st.integers(0, 2)) == 0:
+            # The same label name with other (usually overlapping) values on this metric.
+            allowed = draw(st.lists(st.sampled_from(allowed), min_size=1, max_size=len(allowed),
+                                    unique=True))
+            extra = draw(label_values)
+            if draw(st.booleans()) and extra not in allowed:
+                allowed = [*allowed, extra]
+        labels[n] = allowed
     spec: Spec = {"name": name, "type": mtype,
                   "help": draw(st.sampled_from(("Requests.", 'Hostile "help" \\ {{ $x }}\nline 2',
                                                 "Ünïcode help ✓")))}
@@ -534,7 +627,8 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
     metrics = [_metric(draw, name, i, pool) for i in range(draw(st.integers(1, 4)))]
     counters = [m for m in metrics if m.type == "counter"]
     for i, m in enumerate(metrics):
-        alerts = [_alert(draw, svc, m, i, counters) for _ in range(draw(st.integers(0, 3)))]
+        alerts = [_alert(draw, svc, m, i, counters)
+                  for _ in range(draw(st.integers(0 if i else 1, 3)))]
         if alerts:
             m.spec["alerts"] = alerts
     spec: Spec = {"version": 1, "service": name}
@@ -545,10 +639,12 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
             "https://runbooks.example.com/" + name, "http://wiki.example.com/runbooks/",
             "https://example.com/a%20b/ü?x=1&y=$2")))
     defaults: Spec = {}
-    for key, values in (("rate_window", WINDOWS), ("for", FOR_DURATIONS),
+    for key, values in (("rate_window", svc.windows), ("for", FOR_DURATIONS),
                         ("severity", SEVERITIES), ("interval", INTERVALS)):
         if draw(st.booleans()):
             defaults[key] = draw(st.sampled_from(values))
+    if svc.scrape:
+        defaults["scrape_interval"] = svc.scrape
     if defaults:
         spec["defaults"] = defaults
     spec["metrics"] = [m.spec for m in metrics]
@@ -566,3 +662,78 @@ def examples(draw: Draw) -> Example:
         out.specs.append(spec)
         out.expected_rejections.update(expected)
     return out
+
+
+# ---- regressions: the minimal specs of the generator bugs this property found ----------------
+
+
+def _one(service: str, *metrics: Spec, **extra: Any) -> Spec:
+    return {"version": 1, "service": service, **extra, "metrics": list(metrics)}
+
+
+def _counter(name: str, labels: dict[str, Any] | None = None, *alerts: Spec) -> Spec:
+    out: Spec = {"name": name, "type": "counter", "help": "Requests."}
+    if labels:
+        out["labels"] = labels
+    if alerts:
+        out["alerts"] = list(alerts)
+    return out
+
+
+REGRESSIONS = [
+    # Histogram counts rounded to the nearest integer put the estimate on the bucket bound
+    # instead of past it: "never cross the threshold 1", "... at 465.998 cross ... 466".
+    Example([_one("reg_hist", {
+        "name": "reg_hist_seconds", "type": "histogram", "help": "Latency.",
+        "buckets": [0.1, 1, 10],
+        "alerts": [{"alert": "P999High", "quantile": 0.999, "above": 1, "window": "2m"}]},
+        {"name": "reg_hist_one_seconds", "type": "histogram", "help": "Latency.",
+         "buckets": [466.0040230117639],
+         "alerts": [{"alert": "P999NearTop", "quantile": 0.999, "above": 466.0,
+                     "window": "2m"}]})]),
+    # Ratios: below 0.95 of the same counter (quiet case asked for ratio 1.045), above 0
+    # (ZeroDivisionError / unprovable), by [instance] (no denominator found), a negated
+    # select on an unbounded label (excluded value never tried), and a denominator of
+    # three unequal terms that promtool sums in random order (flaky $value).
+    Example([_one(
+        "reg_ratio",
+        _counter("reg_ratio_requests_total", {"status": ["error", "ok"], "code": None},
+                 {"alert": "SuccessRatioLow", "ratio_to": {"metric": "reg_ratio_requests_total"},
+                  "select": {"status": "ok"}, "below": 0.95, "by": []},
+                 {"alert": "AnyErrors", "ratio_to": {"metric": "reg_ratio_requests_total"},
+                  "select": {"status": "error"}, "above": 0, "by": []},
+                 {"alert": "Non200RatioHigh", "ratio_to": {"metric": "reg_ratio_requests_total"},
+                  "select": {"code": "!200"}, "above": 0.1, "by": []},
+                 {"alert": "ErrorRatioValue", "ratio_to": {"metric": "reg_ratio_requests_total"},
+                  "select": {"status": "error"}, "above": 0.3, "by": [],
+                  "description": "{{ $value }} of requests fail"}),
+        _counter("reg_ratio_errors_total", None,
+                 {"alert": "AnyErrorsOther", "ratio_to": {"metric": "reg_ratio_requests_total"},
+                  "above": 0, "by": []},
+                 {"alert": "ErrorRatioPerInstance",
+                  "ratio_to": {"metric": "reg_ratio_requests_total"}, "above": 0.1,
+                  "by": ["instance"]}))]),
+    # Select regexes: mcgen matched with re.DOTALL (`.` took a newline, unlike RE2), and
+    # built a series with an empty label value for `~.*` (Prometheus drops the label).
+    Example([_one("reg_regex", {
+        "name": "reg_regex_queue_depth", "type": "gauge", "help": "Queue depth.",
+        "labels": {"queue": ["a\nb", "c"], "shard": None},
+        "alerts": [
+            {"alert": "QueueDeep", "value": True, "above": 100, "select": {"queue": "~.+"}},
+            {"alert": "QueueDeepOther", "value": True, "above": 100,
+             "select": {"queue": "!~.+"}},
+            {"alert": "ShardDeep", "value": True, "above": 100, "select": {"shard": "~.*"}}]})]),
+    # Alert label values are templates to Prometheus: "{{" broke `promtool check rules`
+    # and "{{ $value }}" was expanded in the firing alert.
+    Example([_one("reg_labels", {
+        "name": "reg_labels_depth", "type": "gauge", "help": "Depth.",
+        "alerts": [{"alert": "Deep", "value": True, "above": 100,
+                    "labels": {"page": "{{ $value }}"}}]},
+        alert_labels={"team": "{{"})]),
+    # An override negating an unbounded label (`!200`) left the alert's own threshold,
+    # which applies to code=200, without any test.
+    Example([_one("reg_override", _counter(
+        "reg_override_requests_total", {"code": None},
+        {"alert": "RequestRateHigh", "rate": True, "above": 100, "by": ["code"],
+         "overrides": [{"match": {"code": "!200"}, "above": 10}]}))]),
+]

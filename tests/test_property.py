@@ -3,32 +3,38 @@
 Random specs (tests/spec_strategies.py) cover every metric type and alert kind, hostile
 label values, varied bucket magnitudes, overrides, selectors with all four operators,
 custom annotation templates, evaluation intervals and service-level labels. For each
-example: mcgen renders the specs; the rules must pass
-`promtool check rules --lint=duplicate-rules --lint-fatal` and the generated unit tests
-`promtool test rules`, and every alert must have at least one test that sees it fire.
+example (all its services in one promtool call): mcgen renders the specs; the rules must
+pass `promtool check rules --lint=duplicate-rules --lint-fatal`, the generated unit tests
+`promtool test rules`, and each alert needs a test that sees it fire for each of its
+thresholds (every override, and its own when some series reaches it).
 
-mcgen may reject a spec only for a contradiction the strategy created on purpose (it
-records which alert and what mcgen must say about it); any other rejection fails.
+mcgen may reject an alert only for a contradiction the strategy created on purpose (it
+records which alert and what mcgen must say) or for a KNOWN BUG listed below; such alerts
+are dropped and the rest is checked. Any other rejection, crash or promtool failure fails.
+The minimal specs of the bugs this test found run first on every run (REGRESSIONS).
 
-Runs 40 examples by default; MCGEN_PROPERTY_EXAMPLES=300 for a deeper search. Without
-promtool the test is skipped, except under CI=true, where it fails.
+Runs 40 examples by default (MCGEN_PROPERTY_EXAMPLES=300 for a deeper search, about 0.4 s
+per example). Without promtool the test is skipped, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, note, settings
-from spec_strategies import Example, examples
+from hypothesis import HealthCheck, event, example, given, note, settings
+from spec_strategies import REGRESSIONS, Example, examples, own_threshold_reachable
 
 from mcgen import api
 from mcgen.errors import SpecError
@@ -43,8 +49,7 @@ def _find_promtool() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def promtool() -> str:
+def _promtool_or_skip() -> str:
     found = _find_promtool()
     if found is None:
         message = "promtool not found: install Debian's prometheus package or set PROMTOOL"
@@ -60,24 +65,82 @@ def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
     return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
 
 
-def _alert_names(spec: dict[str, Any]) -> set[str]:
-    return {a["alert"] for m in spec["metrics"] for a in m.get("alerts", ())}
+def _check_every_threshold_fires(spec: dict[str, Any], test_doc: dict[str, Any]) -> None:
+    """Each alert has a test that sees it fire for each of its thresholds: one per override
+    and one for its own, unless the overrides take every series `select` leaves."""
+    firing: dict[str, int] = {}
+    for case in test_doc.get("tests", ()):
+        names = {c["alertname"] for c in case.get("alert_rule_test", ()) if c.get("exp_alerts")}
+        for name in names:
+            firing[name] = firing.get(name, 0) + 1
+    short = []
+    for metric in spec["metrics"]:
+        for alert in metric.get("alerts", ()):
+            want = 1
+            if alert.get("overrides"):
+                want = len(alert["overrides"]) + own_threshold_reachable(metric, alert)
+            got = firing.get(alert["alert"], 0)
+            if got < want:
+                short.append(f"{alert['alert']}: {got} firing test(s), want {want}")
+    assert not short, f"{spec['service']}: thresholds without a firing test: {short}"
 
 
-def _fired_alerts(test_doc: dict[str, Any]) -> set[str]:
-    return {check["alertname"] for case in test_doc.get("tests", ())
-            for check in case.get("alert_rule_test", ()) if check.get("exp_alerts")}
+@dataclass(frozen=True)
+class KnownBug:
+    """A generator bug that makes mcgen reject a valid alert, recognised precisely enough
+    that nothing else hides behind it. The alert is dropped and the rest still checked."""
+
+    name: str
+    message: str  # regex on the problem's message
+    # (alert, its metric, the whole service spec) -> whether the bug explains the problem
+    applies: Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], bool]
 
 
-def _check_rejection(example: Example, exc: SpecError) -> None:
-    """Accept a rejection only when each problem is an expected contradiction."""
-    unexpected = []
+KNOWN_BUGS: tuple[KnownBug, ...] = ()
+
+
+def _alert_named(message: str, spec: dict[str, Any] | None, line: int) -> str | None:
+    """The alert a problem is about: named in its message, or starting on its line."""
+    named = re.search(r"alert '([A-Za-z0-9]+)'", message)
+    if named:
+        return named.group(1)
+    if spec is None:
+        return None
+    lines = dump_spec(spec).splitlines()
+    at = re.match(r"\s*- alert: ([A-Za-z0-9]+)$", lines[line - 1]) if 0 < line <= len(lines) \
+        else None
+    return at.group(1) if at else None
+
+
+def _excused(example: Example, specs: list[dict[str, Any]], exc: SpecError
+             ) -> list[tuple[str, str, str]]:
+    """(service, alert, why) for each problem that is an expected contradiction or a known
+    bug; AssertionError naming every other problem."""
+    by_service = {spec["service"]: spec for spec in specs}
+    excused, unexpected = [], []
     for problem in exc.problems:
-        ok = any(f"alert '{alert}'" in problem.message and re.search(reason, problem.message)
-                 for (_, alert), reason in example.expected_rejections.items())
-        if not ok:
-            unexpected.append(str(problem))
+        service = Path(problem.pos.path).stem
+        name = _alert_named(problem.message, by_service.get(service), problem.pos.line)
+        why = None
+        if name is not None and service in by_service:
+            reason = example.expected_rejections.get((service, name))
+            if reason and re.search(reason, problem.message):
+                why = "expected contradiction"
+            for metric in by_service[service]["metrics"]:
+                for alert in metric.get("alerts", ()):
+                    if alert["alert"] != name or why:
+                        continue
+                    for bug in KNOWN_BUGS:
+                        m = re.search(bug.message, problem.message)
+                        if m and bug.applies(alert, metric, by_service[service]):
+                            why = f"KNOWN BUG: {bug.name}"
+                            break
+            if why:
+                excused.append((service, name, why))
+                continue
+        unexpected.append(str(problem))
     assert not unexpected, "mcgen rejected a valid spec:\n" + "\n".join(unexpected)
+    return excused
 
 
 def _record_coverage(example: Example) -> None:
@@ -93,16 +156,36 @@ def _record_coverage(example: Example) -> None:
                     event("custom templates")
 
 
+OUTCOMES: Counter[str] = Counter()
+
+
+def test_valid_specs_pass_promtool() -> None:
+    """Run the property (FAILED, not skipped, without promtool under CI=true), then check
+    that the strategy mostly produced specs mcgen renders whole."""
+    OUTCOMES.clear()
+    _property(_promtool_or_skip())
+    total = sum(OUTCOMES.values())
+    print(f"{total} examples: " + ", ".join(f"{n} {k}" for k, n in OUTCOMES.most_common()))
+    if total >= 20:
+        assert OUTCOMES["rendered"] >= 0.75 * total, f"too few whole specs: {OUTCOMES}"
+
+
 @settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(example=examples())
-def test_valid_specs_pass_promtool(promtool: str, example: Example) -> None:
+def _property(promtool: str, example: Example) -> None:
     _record_coverage(example)
     for spec in example.specs:
         note(f"--- specs/{spec['service']}.yaml\n{dump_spec(spec)}")
     if example.expected_rejections:
         note(f"expected contradictions: {example.expected_rejections}")
-    event(check_example(example, promtool, note))
+    outcome = check_example(example, promtool, note)
+    OUTCOMES[outcome] += 1
+    event(outcome)
+
+
+for _regression in REGRESSIONS:  # the minimal specs of bugs this test found, always run
+    _property = example(example=_regression)(_property)
 
 
 def dump_spec(spec: dict[str, Any]) -> str:
@@ -112,18 +195,32 @@ def dump_spec(spec: dict[str, Any]) -> str:
 def check_example(example: Example, promtool: str,
                   log: Callable[[str], None] = lambda _: None) -> str:
     """Render the example's specs and run promtool on the result; AssertionError when the
-    property fails, else a word on what happened (for statistics)."""
+    property fails, else a word on what happened (for statistics). Alerts mcgen may
+    reject (expected contradictions, known bugs) are dropped and the rest re-rendered."""
+    specs = copy.deepcopy(example.specs)
+    outcome = "rendered"
     with tempfile.TemporaryDirectory(prefix="mcgen-property-") as tmp:
         root = Path(tmp)
-        spec_dir = root / "specs"
-        spec_dir.mkdir()
-        for spec in example.specs:
-            (spec_dir / f"{spec['service']}.yaml").write_text(dump_spec(spec), encoding="utf-8")
-        try:
-            files = api.render([spec_dir])
-        except SpecError as exc:
-            _check_rejection(example, exc)
-            return "rejected: expected contradiction"
+        for attempt in range(4):
+            spec_dir = root / f"specs{attempt}"
+            spec_dir.mkdir()
+            for spec in specs:
+                path = spec_dir / f"{spec['service']}.yaml"
+                path.write_text(dump_spec(spec), encoding="utf-8")
+            try:
+                files = api.render([spec_dir])
+                break
+            except SpecError as exc:
+                excused = _excused(example, specs, exc)
+                log(f"dropped after rejection: {excused}")
+                outcome = "dropped alerts: " + ", ".join(sorted({w for _, _, w in excused}))
+                drop = {(svc, name) for svc, name, _ in excused}
+                for spec in specs:
+                    for metric in spec["metrics"]:
+                        metric["alerts"] = [a for a in metric.get("alerts", ())
+                                            if (spec["service"], a["alert"]) not in drop]
+        else:
+            raise AssertionError("mcgen kept rejecting after dropping alerts")
 
         out = root / "out"
         for rel, content in files.items():
@@ -133,21 +230,21 @@ def check_example(example: Example, promtool: str,
         prom = out / "prometheus"
         rules = sorted(p.name for p in prom.glob("*.rules.yml"))
         tests = sorted(p.name for p in prom.glob("*.test.yml"))
-        assert len(rules) == len(tests) == len(example.specs), sorted(files)
+        assert len(rules) == len(tests) == len(specs), sorted(files)
 
         ok, output = _run([promtool, "check", "rules", "--lint=duplicate-rules",
                            "--lint-fatal", *rules], prom)
         assert ok, f"promtool check rules failed:\n{output}"
 
-        for spec in example.specs:
+        for spec in specs:
             doc = yaml.safe_load((prom / f"{spec['service']}.test.yml").read_text("utf-8"))
-            missing = _alert_names(spec) - _fired_alerts(doc)
-            assert not missing, f"{spec['service']}: no test sees these alerts fire: {missing}"
+            _check_every_threshold_fires(spec, doc)
 
         ok, output = _run([promtool, "test", "rules", *tests], prom)
         if not ok:
             for name in [*rules, *tests]:
                 log(f"--- generated prometheus/{name}\n{(prom / name).read_text('utf-8')}")
         assert ok, f"promtool test rules failed:\n{output[-20000:]}"
-    return "rendered" + (" despite an expected contradiction" if example.expected_rejections
-                         else "")
+    if example.expected_rejections and outcome == "rendered":
+        outcome = "rendered despite an expected contradiction"
+    return outcome

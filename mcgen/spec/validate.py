@@ -185,8 +185,11 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                         alert.pos, f"'by' label '{lb}' is not declared on the ratio_to metric "
                         f"{target.name}", "declare it there too, or drop it from 'by'"))
             select = builder.selector(target, raw["ratio_to"].get("select", {}), (*path, "select"))
+            # Identically 1 when every numerator filter is on a `by` label (within a group
+            # it keeps all series or none) and the denominator filters no more.
             pinned = [m.label for m in alert.select if m.label in alert.by]
-            if target.name == metric.name and pinned and set(select) <= set(alert.select):
+            if (target.name == metric.name and pinned and len(pinned) == len(alert.select)
+                    and set(select) <= set(alert.select)):
                 problems.append(SpecProblem(
                     alert.pos, f"ratio of {metric.name} to itself selects on '{pinned[0]}', "
                     "which is also in 'by': within each series the ratio is always 100%",
