@@ -35,6 +35,9 @@ _FITS = {"quantile": ("histogram", "summary"), "rate": ("counter", "histogram"),
 _RESERVED = {"histogram": "le", "summary": "quantile"}
 _ALERT_RESERVED = ("alertname", "severity", "service")
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
+# Perl/Python regex syntax that RE2 (Prometheus) rejects: lookaround, backreferences,
+# atomic groups, possessive quantifiers, conditionals.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\(\?>|\(\?\(|\\[1-9]|[*+?}]\+")
 
 
 class Builder:
@@ -325,6 +328,13 @@ class Builder:
                            "declare it under the metric's labels or fix the name", key=True)
                 continue
             if matcher.is_regex:
+                perl = _NOT_RE2.search(matcher.value)
+                if perl:
+                    self.error((*path, label), f"regex {shorten(matcher.value)} uses "
+                               f"'{perl.group()}', which Prometheus' RE2 engine does not support",
+                               "rewrite it without lookaround, backreferences or possessive "
+                               "and atomic groups")
+                    continue
                 try:
                     re.compile(matcher.value)
                 except re.error as exc:
