@@ -31,56 +31,62 @@ class Unprovable(Exception):
         self.pos = pos
 
 
-def example_for(regex: str) -> str | None:
-    """A string `regex` fully matches, or None."""
+MAX_EXAMPLES = 8
+
+
+def examples_for(regex: str) -> list[str]:
+    """A few different strings `regex` fully matches: one per branch of an alternation
+    and per member of a character class (the parser folds `401|403` into `40[13]`)."""
     try:
         parsed = sre.parse(regex)
     except re.error:
-        return None
+        return []
 
-    def build(items: Sequence[tuple[object, object]]) -> str:
-        out = []
+    def build(items: Sequence[tuple[object, object]]) -> list[str]:
+        out = [""]
         for op, av in items:
             name = str(op)
             if name == "LITERAL":
-                out.append(chr(av))  # type: ignore[arg-type]
+                options = [chr(av)]  # type: ignore[arg-type]
             elif name == "NOT_LITERAL":
-                out.append("a" if av != ord("a") else "b")
+                options = ["a" if av != ord("a") else "b"]
             elif name == "ANY":
-                out.append("x")
+                options = ["x"]
             elif name == "IN":
-                out.append(_from_class(av))  # type: ignore[arg-type]
+                options = _from_class(av)  # type: ignore[arg-type]
             elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 low: int = av[0]  # type: ignore[index]
                 body: Sequence[tuple[object, object]] = av[2]  # type: ignore[index]
-                out.append(build(body) * max(low, 0))
+                options = [text * max(low, 0) for text in build(body)]
             elif name == "SUBPATTERN":
-                out.append(build(av[-1]))  # type: ignore[index]
+                options = build(av[-1])  # type: ignore[index]
             elif name == "BRANCH":
-                out.append(build(av[1][0]))  # type: ignore[index]
-            elif name in ("AT",):
+                options = [t for branch in av[1] for t in build(branch)]  # type: ignore[index]
+            elif name == "AT":
                 continue
             else:
                 raise ValueError(name)
-        return "".join(out)
+            out = [head + tail for head in out for tail in options][:MAX_EXAMPLES]
+        return out
 
     try:
-        text = build(list(parsed))
+        texts = build(list(parsed))
     except (ValueError, TypeError):
-        return None
-    return text if re.fullmatch(regex, text) else None
+        return []
+    return [t for t in dict.fromkeys(texts) if re.fullmatch(regex, t)]
 
 
-def _from_class(items: Sequence[tuple[object, object]]) -> str:
+def _from_class(items: Sequence[tuple[object, object]]) -> list[str]:
+    out = []
     for op, av in items:
         name = str(op)
         if name == "LITERAL":
-            return chr(av)  # type: ignore[arg-type]
-        if name == "RANGE":
-            return chr(av[0])  # type: ignore[index]
-        if name == "CATEGORY":
-            return {"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(av), "a")
-    return "a"
+            out.append(chr(av))  # type: ignore[arg-type]
+        elif name == "RANGE":
+            out.append(chr(av[0]))  # type: ignore[index]
+        elif name == "CATEGORY":
+            out.append({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(str(av), "a"))
+    return out[:MAX_EXAMPLES] or ["a"]
 
 
 def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Matcher]
@@ -93,8 +99,8 @@ def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Ma
             continue
         if m.op in ("=", "!="):  # `!=x` offers x for the series that must not match
             found.append(m.value)
-        elif (ex := example_for(m.value)) is not None:
-            found.append(ex)
+        else:
+            found.extend(examples_for(m.value))
     # An empty value is no label at all to Prometheus; never pick it for a series.
     return [v for v in dict.fromkeys([*found, "example", "example-2"]) if v]
 

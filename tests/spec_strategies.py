@@ -736,4 +736,24 @@ REGRESSIONS = [
         "reg_override_requests_total", {"code": None},
         {"alert": "RequestRateHigh", "rate": True, "above": 100, "by": ["code"],
          "overrides": [{"match": {"code": "!200"}, "above": 10}]}))]),
+    # A ratio between counters whose `by` label allows other values on each (the subject
+    # took a value the denominator lacks), and a same-counter ratio filtered outside `by`
+    # that the "always 100%" check rejected.
+    Example([_one(
+        "reg_overlap",
+        _counter("reg_overlap_requests_total", {"region": ["eu", "us"]}),
+        _counter("reg_overlap_errors_total", {"region": ["ap", "eu"]},
+                 {"alert": "ErrorRatioHigh",
+                  "ratio_to": {"metric": "reg_overlap_requests_total"}, "above": 0.1,
+                  "by": ["region"]}),
+        _counter("reg_overlap_calls_total", {"code": ["200", "500"], "method": ["GET", "POST"]},
+                 {"alert": "GetShareHigh", "ratio_to": {"metric": "reg_overlap_calls_total"},
+                  "select": {"code": "500", "method": "GET"}, "above": 0.5, "by": ["code"]}))]),
+    # Later branches of an alternation on an unbounded label (code=503 here) must be
+    # tried as test values.
+    Example([_one("reg_alternation", _counter(
+        "reg_alternation_requests_total", {"code": None},
+        {"alert": "RequestRateHigh", "rate": True, "above": 100, "by": ["code"],
+         "overrides": [{"match": {"code": "401"}, "above": 10},
+                       {"match": {"code": "~401|503"}, "above": 20}]}))]),
 ]
