@@ -480,7 +480,7 @@ def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
     differs = not same and any(metric.labels.get(lb) != den.labels.get(lb) for lb in by)
     if differs and not any(all(den.labels.get(lb) is None or c.get(lb) in (den.labels[lb] or ())
                                for lb in by if lb in metric.labels) for c in num_combos):
-        svc.expected[(svc.name, alert["alert"])] = "cannot build a denominator series"
+        svc.expected[(svc.name, alert["alert"])] = "has no value allowed .and selected. on both"
     word = draw(st.sampled_from(("above", "below")))
     if word == "above":
         t = draw(st.one_of(st.just(0.0),

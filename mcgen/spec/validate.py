@@ -189,6 +189,19 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                         alert.pos, f"'by' label '{lb}' is not declared on the ratio_to metric "
                         f"{target.name}", "declare it there too, or drop it from 'by'"))
             select = builder.selector(target, raw["ratio_to"].get("select", {}), (*path, "select"))
+            for lb in alert.by:
+                mine, theirs = metric.label(lb), target.label(lb)
+                if mine is None or theirs is None or mine.values is None or theirs.values is None:
+                    continue
+                num = {v for v in mine.values if all(m.matches(v) for m in alert.select
+                                                     if m.label == lb)}
+                den = {v for v in theirs.values if all(m.matches(v) for m in select
+                                                       if m.label == lb)}
+                if not num & den:
+                    problems.append(SpecProblem(
+                        alert.pos, f"'by' label '{lb}' has no value allowed (and selected) on "
+                        f"both {metric.name} and {target.name}, so the ratio has no series",
+                        f"allow a common value of '{lb}' on both, or drop it from 'by'"))
             # Identically 1 when every numerator filter is on a `by` label (within a group
             # it keeps all series or none) and the denominator filters no more.
             pinned = [m.label for m in alert.select if m.label in alert.by]
