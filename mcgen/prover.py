@@ -333,7 +333,7 @@ class Prover:
     def _series_labels(self, subject: Subject) -> dict[str, str]:
         if self.alert.kind == "absent":
             return {m.label: m.value for m in self.alert.select if m.op == "="}
-        return {k: subject.labels[k] for k in self.alert.by}
+        return {k: subject.labels[k] for k in self.alert.carried}
 
     def _expected(self, subject: Subject, value: float) -> dict[str, Any]:
         series_labels = self._series_labels(subject)

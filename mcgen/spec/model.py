@@ -52,6 +52,14 @@ class Alert:
     pos: Position
 
     @property
+    def carried(self) -> tuple[str, ...]:
+        """The labels its firing series carry: `by`, or for absent_for the equality
+        matchers of `select` (what absent() keeps)."""
+        if self.kind == "absent":
+            return tuple(m.label for m in self.select if m.op == "=")
+        return self.by
+
+    @property
     def comparison_word(self) -> str:
         return "above" if self.op == ">" else "below"
 

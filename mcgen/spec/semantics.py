@@ -391,8 +391,7 @@ class Builder:
             if key in _ALERT_RESERVED or key.startswith("__"):
                 self.error((*at("labels"), key), f"alert label '{key}' is set by mcgen",
                            "remove it (severity has its own key)", key=True)
-        carried = alert.by if alert.kind != "absent" else tuple(
-            m.label for m in alert.select if m.op == "=")
+        carried = alert.carried
         spec_labels = {k for k, _ in self.data.get("alert_labels", {}).items()}
         for label in carried:
             if label in _ALERT_RESERVED:
@@ -445,8 +444,7 @@ class Builder:
                        "annotation templates", "use {{ $labels.NAME }} and {{ $value }} with "
                        "humanize, humanizePercentage, humanizeDuration or printf")
             return
-        carried = set(alert.by) if alert.kind != "absent" else {
-            m.label for m in alert.select if m.op == "="}
+        carried = set(alert.carried)
         for name in sorted(tmpl.label_refs() - carried):
             self.error(path, f"template uses $labels.{name}, but the alert's series carry no "
                        f"label '{name}'", "use one of: " + (", ".join(sorted(carried)) or
