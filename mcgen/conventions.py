@@ -47,6 +47,26 @@ def alert_group(service: str) -> str:
     return f"{service}-alerts"
 
 
+def slo_group(service: str) -> str:
+    return f"{service}-slos"
+
+
+def slo_alert_name(service: str, slo: str) -> str:
+    return f"{camel(service)}{camel(slo)}ErrorBudgetBurn"
+
+
+# Recorded SLO series (labelled service and slo), named as Sloth names them so that
+# dashboards and queries written for Sloth keep working.
+SLO_ERRORS_RATE = "slo:sli_errors:rate{window}"
+SLO_TOTAL_RATE = "slo:sli_total:rate{window}"
+SLO_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_BUDGET = "slo:error_budget:ratio"
+SLO_CURRENT_BURN = "slo:current_burn_rate:ratio"
+SLO_PERIOD_BURN = "slo:period_burn_rate:ratio"
+SLO_REMAINING = "slo:period_error_budget_remaining:ratio"
+
+
 def camel(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", text))
 

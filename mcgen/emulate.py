@@ -27,15 +27,21 @@ class Series:
     step: float
     count: int  # number of steps; samples = count + 1
     interval_ms: int
+    # Further segments `start+step x count` (count + 1 samples each), as promtool writes
+    # `0+1x10 11+0x5`: phases of a scenario.
+    more: tuple[tuple[float, float, int], ...] = ()
 
     def values(self) -> tuple[float, ...]:
-        return _expand(self.start, self.step, self.count)
+        out = _expand(self.start, self.step, self.count)
+        for start, step, count in self.more:
+            out += _expand(start, step, count)
+        return out
 
     def points(self, lo_ms: int, hi_ms: int) -> list[tuple[int, float]]:
         """Samples with lo <= t <= hi (Prometheus 2.x range selection is closed)."""
-        first = max(0, -(-lo_ms // self.interval_ms))
-        last = min(self.count, hi_ms // self.interval_ms)
         values = self.values()
+        first = max(0, -(-lo_ms // self.interval_ms))
+        last = min(len(values) - 1, hi_ms // self.interval_ms)
         return [(i * self.interval_ms, values[i]) for i in range(first, last + 1)]
 
     @cached_property
@@ -74,6 +80,8 @@ def instant(series: Series, t_ms: int) -> float | None:
 
 def extrapolated_rate(series: Series, t_ms: int, range_ms: int) -> float | None:
     """rate(series[range]) at t, as Prometheus 2.42's extrapolatedRate computes it."""
+    if series.more:
+        return _extrapolate(series.points(t_ms - range_ms, t_ms), t_ms, range_ms)
     return _rate(series.start, series.step, series.count, series.interval_ms, t_ms, range_ms)
 
 
@@ -81,6 +89,10 @@ def extrapolated_rate(series: Series, t_ms: int, range_ms: int) -> float | None:
 def _rate(start: float, step: float, count: int, interval_ms: int, t_ms: int, range_ms: int
           ) -> float | None:
     pts = Series("", (), start, step, count, interval_ms).points(t_ms - range_ms, t_ms)
+    return _extrapolate(pts, t_ms, range_ms)
+
+
+def _extrapolate(pts: Sequence[tuple[int, float]], t_ms: int, range_ms: int) -> float | None:
     if len(pts) < 2:
         return None
     range_start, range_end = t_ms - range_ms, t_ms

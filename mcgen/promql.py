@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 _DURATION_RE = re.compile(r"^(?:([0-9]+)(ms|s|m|h|d|w|y))+$")
@@ -148,13 +149,54 @@ def number(value: float) -> str:
     return repr(value)
 
 
+def _digits(value: float) -> tuple[str, int]:
+    """Shortest round-trip digits of a positive float and the exponent of the first one."""
+    _, digits, exp = Decimal(repr(value)).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    return text, len(text) + int(exp) - 1
+
+
+def _fixed(digits: str, exp: int) -> str:
+    if exp < 0:
+        return "0." + "0" * (-exp - 1) + digits
+    whole, frac = digits[:exp + 1].ljust(exp + 1, "0"), digits[exp + 1:]
+    return f"{whole}.{frac}" if frac else whole
+
+
+def _scientific(digits: str, exp: int, pad: int) -> str:
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):0{pad}d}"
+
+
+def go_float(value: float) -> str:
+    """strconv.FormatFloat(v, 'g', -1, 64): how client_golang writes `le`."""
+    digits, exp = _digits(value)
+    return _scientific(digits, exp, 2) if exp < -4 or exp >= 6 else _fixed(digits, exp)
+
+
+def js_float(value: float) -> str:
+    """Number.prototype.toString: how prom-client writes `le`."""
+    digits, exp = _digits(value)
+    return _scientific(digits, exp, 1) if exp <= -7 or exp >= 21 else _fixed(digits, exp)
+
+
+def python_client_float(value: float) -> str:
+    """prometheus_client's floatToGoString (`10.0`, and `1e+06` past six digits)."""
+    text = repr(float(value))
+    dot = text.find(".")
+    if value > 0 and dot > 6:
+        mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1:]}".rstrip("0.")
+        return f"{mantissa}e+0{dot - 1}"
+    return text
+
+
 def le_spellings(bound: float) -> list[str]:
-    """The ways clients write the same bucket bound: Go/JS `1`, Python `1.0`, and so on."""
-    out = {number(bound), repr(float(bound))}
+    """The ways clients write the same bucket bound: Go `1` and `1e+06`, JavaScript `1`
+    and `1000000`, Python `1.0` and `1e+06` (and its `1e+010` past nine digits)."""
+    out = {go_float(bound), js_float(bound), python_client_float(bound), number(bound),
+           repr(float(bound))}
     if bound == int(bound) and abs(bound) < 1e15:
         out.add(f"{int(bound)}.0")
-        out.add(str(int(bound)))
-    out.add(f"{bound:g}")
     return sorted(out)
 
 
@@ -192,6 +234,30 @@ def compare(expr: str, op: str, threshold: float) -> str:
     return f"{expr} {op} {number(threshold)}"
 
 
+def compare_to(expr: str, op: str, other: str) -> str:
+    return f"{expr} {op} {other}"
+
+
+def product(a: float, b: float) -> str:
+    """`(a * b)`, left for Prometheus to multiply so that readers see both factors."""
+    return f"({number(a)} * {number(b)})"
+
+
 def recording_name(level: Sequence[str], metric: str, operation: str) -> str:
     """`level:metric:operation`, the Prometheus convention for recorded series."""
     return f"{'_'.join(level) or 'all'}:{metric}:{operation}"
+
+
+def over_time(function: str, series: str, window: Duration) -> str:
+    """`sum_over_time(series[window])` and friends."""
+    return f"{function}({series}[{window}])"
+
+
+def or_zero(expr: str) -> str:
+    """`expr`, or 0 when it has no result. `on()` matches any label set, so the 0 never
+    joins a result that exists (a bare `or vector(0)` would, once labels differ)."""
+    return f"{expr} or on() vector(0)"
+
+
+def vector(value: float) -> str:
+    return f"vector({number(value)})"

@@ -88,6 +88,39 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """One side of an SLI: a metric and the series `select` keeps."""
+
+    metric: str
+    select: tuple[Matcher, ...]
+
+
+@dataclass(frozen=True)
+class BurnAlert:
+    """The page or the ticket of an SLO."""
+
+    kind: str  # page | ticket
+    severity: str
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str
+    objective: float  # percent, 0 < objective < 100
+    period: Duration
+    description: str | None
+    sli: str  # events | latency
+    total: Selection  # events: the total counter; latency: the histogram
+    error: Selection | None  # events only
+    bound: float | None  # latency only: a bucket bound of the histogram
+    alert_name: str
+    alerts: tuple[BurnAlert, ...]  # page and/or ticket
+    labels: tuple[tuple[str, str], ...]
+    min_traffic: float | None  # events/s over the long window below which alerts stay quiet
+    pos: Position
+
+
+@dataclass(frozen=True)
 class Dashboard:
     title: str
     uid: str
@@ -110,6 +143,7 @@ class Service:
     scrape_interval: Duration
     dashboard: Dashboard
     metrics: tuple[Metric, ...]
+    slos: tuple[Slo, ...] = ()
     pos: Position = Position("", 1, 1)  # of the `service:` value
     environment: str | None = None
     environments: tuple[str, ...] = ()

@@ -15,6 +15,7 @@ from typing import Any
 from mcgen import conventions, gotemplate
 from mcgen.errors import Position, SpecProblem, choices, shorten
 from mcgen.promql import Duration, Matcher
+from mcgen.spec import slos as slo_spec
 from mcgen.spec.load import Document, JsonPath
 from mcgen.spec.model import (
     TARGET_LABELS,
@@ -24,6 +25,7 @@ from mcgen.spec.model import (
     Metric,
     Override,
     Service,
+    Slo,
 )
 
 KINDS = ("quantile", "rate", "ratio_to", "value", "stale_after", "absent_for")
@@ -88,7 +90,8 @@ class Builder:
             if key in _ALERT_RESERVED or key.startswith("__"):
                 self.error(("alert_labels", key), f"alert label '{key}' is set by mcgen",
                            "remove it (severity has its own key)", key=True)
-        self.check_alert_names(metrics)
+        slos = slo_spec.build(self, {m.name: m for m in metrics})
+        self.check_alert_names(metrics, slos)
         return Service(
             source=self.doc.source or self.doc.path, name=name,
             description=d.get("description"),
@@ -100,20 +103,21 @@ class Builder:
                 uid=board.get("uid", conventions.dashboard_uid(name)),
                 folder=board.get("folder"), tags=tuple(board.get("tags", ())),
                 refresh=board.get("refresh"), time_from=board.get("time_from", "now-6h")),
-            metrics=metrics, environment=self.env, pos=self.pos(("service",)),
+            metrics=metrics, slos=slos, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
             metric_index={m.name: m for m in metrics},
         )
 
-    def check_alert_names(self, metrics: Sequence[Metric]) -> None:
+    def check_alert_names(self, metrics: Sequence[Metric], slos: Sequence[Slo]) -> None:
         seen: dict[str, Position] = {}
-        for metric in metrics:
-            for alert in metric.alerts:
-                if alert.name in seen:
-                    self.problems.append(SpecProblem(
-                        alert.pos, f"alert name '{alert.name}' is used twice in this service",
-                        f"rename one of them (first use at line {seen[alert.name].line})"))
-                seen.setdefault(alert.name, alert.pos)
+        named = [(a.name, a.pos) for m in metrics for a in m.alerts]
+        named += [(s.alert_name, s.pos) for s in slos if s.alerts]
+        for name, pos in named:
+            if name in seen:
+                self.problems.append(SpecProblem(
+                    pos, f"alert name '{name}' is used twice in this service",
+                    f"rename one of them (first use at line {seen[name].line})"))
+            seen.setdefault(name, pos)
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, m: dict[str, Any], path: JsonPath) -> Metric:

@@ -15,13 +15,16 @@ from mcgen.errors import SpecError, SpecProblem
 from mcgen.promql import Matcher
 from mcgen.prover import Prover
 from mcgen.scenarios import Unprovable
+from mcgen.sloprover import STEP_MS, SloProver
 from mcgen.spec.model import Model, Service
 
 
 def _series_text(s: Series) -> dict[str, str]:
     matchers = [Matcher(k, "=", v) for k, v in s.labels]
+    segments = [(s.start, s.step, s.count), *s.more]
     return {"series": promql.selector(s.name, matchers),
-            "values": f"{promql.number(s.start)}+{promql.number(s.step)}x{s.count}"}
+            "values": " ".join(f"{promql.number(a)}+{promql.number(b)}x{n}"
+                               for a, b, n in segments)}
 
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:
@@ -44,10 +47,28 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                     "input_series": [_series_text(s) for s in emulate.ordered(case.series)],
                     "alert_rule_test": case.checks,
                 })
+    for slo in svc.slos:
+        try:
+            slo_cases = SloProver(svc, model, slo).cases()
+        except Unprovable as exc:
+            problems.append(SpecProblem(exc.pos or slo.pos, f"cannot generate a test for SLO "
+                                        f"'{slo.name}': {exc}", "check its SLI and objective"))
+            continue
+        for sc in slo_cases:
+            group: dict[str, Any] = {
+                "name": sc.name, "interval": str(promql.Duration(STEP_MS)),
+                "input_series": [_series_text(s) for s in emulate.ordered(sc.series)]}
+            if sc.alert_checks:
+                group["alert_rule_test"] = sc.alert_checks
+            if sc.expr_checks:
+                group["promql_expr_test"] = sc.expr_checks
+            groups.append(group)
     rules_file = conventions.rules_path(svc.name).rsplit("/", 1)[-1]
     # Recording groups first, as a running Prometheus settles to; promtool would
     # otherwise evaluate the groups in random order.
     order = [conventions.recording_group(svc.name), conventions.alert_group(svc.name)]
+    if svc.slos:
+        order.insert(1, conventions.slo_group(svc.name))
     doc = {"rule_files": [rules_file], "evaluation_interval": str(promql.Duration(eval_ms)),
            "group_eval_order": order, "tests": groups}
     return doc, problems

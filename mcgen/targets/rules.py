@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import conventions, gotemplate, queries, yamlout
+from mcgen import burnrate, conventions, gotemplate, queries, sloqueries, yamlout
 from mcgen.errors import SpecError, SpecProblem
-from mcgen.spec.model import Alert, Model, Service
+from mcgen.spec.model import Alert, BurnAlert, Model, Service, Slo
 
 
 def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
@@ -29,6 +29,52 @@ def alert_annotations(svc: Service, alert: Alert) -> dict[str, str]:
         out["runbook_url"] = gotemplate.literal(
             conventions.runbook_url(svc.runbook_base_url, alert.name))
     return out
+
+
+def slo_alert_labels(svc: Service, slo: Slo, alert: BurnAlert) -> dict[str, str]:
+    """SPEC 4: severity, service, slo, slo_severity, alert_labels, alerting.labels."""
+    labels = {"severity": alert.severity, "service": svc.name, "slo": slo.name,
+              "slo_severity": alert.kind}
+    labels.update(dict(svc.alert_labels))
+    labels.update(dict(slo.labels))
+    return dict(sorted(labels.items()))
+
+
+def slo_alert_annotations(svc: Service, slo: Slo, alert: BurnAlert) -> dict[str, str]:
+    """Plain text (no $value: the burn rate is on the dashboard and in the recorded series)."""
+    speed = "fast" if alert.kind == "page" else "steadily"
+    what = f"{slo.description.rstrip('.')}. " if slo.description else ""
+    when = " or ".join(c.describe(slo.period) for c in burnrate.conditions(alert.kind))
+    out = {
+        "summary": f"SLO {slo.name} is burning its error budget {speed}",
+        "description": f"{what}Objective {slo.objective:g}% over {slo.period} (error budget "
+                       f"{burnrate.percent(burnrate.budget(slo.objective))}); this alert fires "
+                       f"on {when}.",
+    }
+    if svc.runbook_base_url:
+        out["runbook_url"] = conventions.runbook_url(svc.runbook_base_url, slo.alert_name)
+    return {k: gotemplate.literal(v) for k, v in out.items()}
+
+
+def slo_alert_rules(svc: Service) -> list[dict[str, Any]]:
+    rules = []
+    for slo in svc.slos:
+        for alert in slo.alerts:
+            labels = slo_alert_labels(svc, slo, alert)
+            rules.append({"alert": slo.alert_name,
+                          "expr": sloqueries.alert_expr(svc, slo, alert.kind),
+                          "labels": {k: gotemplate.literal(v) for k, v in labels.items()},
+                          "annotations": slo_alert_annotations(svc, slo, alert)})
+    return rules
+
+
+def slo_recording_rules(svc: Service) -> list[dict[str, Any]]:
+    rules = []
+    for slo in svc.slos:
+        labels = {"service": gotemplate.literal(svc.name), "slo": gotemplate.literal(slo.name)}
+        rules += [{"record": r.name, "expr": r.expr, "labels": labels}
+                  for r in sloqueries.recordings(svc, slo)]
+    return rules
 
 
 def recording_rules(svc: Service) -> list[queries.Recording]:
@@ -57,6 +103,9 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
     recorded = [{"record": r.name, "expr": r.expr} for r in recording_rules(svc)]
     if recorded:
         groups.append(_group(conventions.recording_group(svc.name), svc, recorded))
+    slo_recorded = slo_recording_rules(svc)
+    if slo_recorded:
+        groups.append(_group(conventions.slo_group(svc.name), svc, slo_recorded))
     alerts = []
     for metric in svc.metrics:
         for alert in metric.alerts:
@@ -66,6 +115,7 @@ def rules_document(svc: Service, model: Model) -> dict[str, Any]:
             rule["labels"] = rule_labels(svc, alert)
             rule["annotations"] = alert_annotations(svc, alert)
             alerts.append(rule)
+    alerts += slo_alert_rules(svc)
     if alerts:
         groups.append(_group(conventions.alert_group(svc.name), svc, alerts))
     return {"groups": groups}

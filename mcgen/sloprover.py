@@ -1,0 +1,331 @@
+"""Proving one SLO: scenarios of traffic and errors, what the rules make of them, and the
+promtool checks.
+
+Each scenario is a list of phases (minutes, events per second, error ratio) played by two
+scraped instances; a latency SLI's instances spell `le` differently (`1` as Go and
+JavaScript clients write it, `1.0` as the Python client does). `Replay` recomputes every
+recorded series at every rule evaluation from the synthetic samples (the rate arithmetic
+of Prometheus 2.42, then the SLO formulas), which gives both the alerts to expect and
+the exact values of the recorded series. Burn rates are placed 1% either side of each
+factor, so a factor that is off by more than that fails a test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcgen import burnrate, conventions, emulate, gotemplate, promql, scenarios
+from mcgen.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
+from mcgen.emulate import Series
+from mcgen.promql import Duration, Matcher
+from mcgen.scenarios import Unprovable
+from mcgen.sloqueries import ident
+from mcgen.spec.model import Metric, Model, Service, Slo
+from mcgen.targets.rules import slo_alert_annotations, slo_alert_labels
+
+STEP_MS = 60_000  # sample interval of the synthetic series
+MINUTE = 60_000
+
+
+@dataclass(frozen=True)
+class Phase:
+    minutes: int
+    rate: float  # events per second, all instances together
+    ratio: float  # error ratio
+
+
+@dataclass
+class SloCase:
+    name: str
+    series: list[Series]
+    alert_checks: list[dict[str, Any]] = field(default_factory=lambda: [])
+    expr_checks: list[dict[str, Any]] = field(default_factory=lambda: [])
+
+
+class Replay:
+    """The recorded SLO series over a scenario, evaluation by evaluation."""
+
+    def __init__(self, slo: Slo, series: Sequence[Series], eval_ms: int, end_ms: int) -> None:
+        self.slo, self.series, self.eval_ms = slo, series, eval_ms
+        self.times = list(range(0, end_ms + 1, eval_ms))
+        self.errors5m = [self._or_zero(self.errors(t, BASE_WINDOW)) for t in self.times]
+        self.total5m = [self._or_zero(self.total(t, BASE_WINDOW)) for t in self.times]
+
+    @staticmethod
+    def _or_zero(value: float | None) -> float:
+        return 0.0 if value is None else value
+
+    def _sum_rate(self, name: str, matchers: Sequence[Matcher], t: int, w: Duration
+                  ) -> float | None:
+        rates = [r for s in emulate.ordered(self.series) if s.matches(name, matchers)
+                 if (r := emulate.extrapolated_rate(s, t, w.ms)) is not None]
+        return emulate.total(rates)
+
+    def total(self, t: int, w: Duration) -> float | None:
+        slo = self.slo
+        name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
+        return self._sum_rate(name, slo.total.select, t, w)
+
+    def errors(self, t: int, w: Duration) -> float | None:
+        slo = self.slo
+        if slo.error is not None:
+            return self._sum_rate(slo.error.metric, slo.error.select, t, w)
+        total = self.total(t, w)
+        good = self._sum_rate(f"{slo.total.metric}_bucket",
+                              (*slo.total.select, promql.le_matcher(slo.bound or 0.0)), t, w)
+        return None if total is None else total - (0.0 if good is None else good)
+
+    def at(self, t: int) -> int:
+        return self.times.index(t)
+
+    def ratio(self, t: int, w: Duration) -> float:
+        i = self.at(t)
+        if w == BASE_WINDOW:
+            errors, total = self.errors5m[i], self.total5m[i]
+        elif w <= DIRECT_UP_TO:
+            errors, total = self.errors(t, w), self.total(t, w)  # type: ignore[assignment]
+        else:
+            span = [j for j, u in enumerate(self.times) if t - w.ms <= u <= t]
+            errors = emulate.total([self.errors5m[j] for j in span]) or 0.0
+            total = emulate.total([self.total5m[j] for j in span]) or 0.0
+        if total is None or not total > 0 or errors is None:
+            return 0.0
+        return errors / total
+
+    def traffic(self, t: int, w: Duration) -> float:
+        """avg_over_time of the recorded 5m event rate over `w`."""
+        span = [self.total5m[j] for j, u in enumerate(self.times) if t - w.ms <= u <= t]
+        return (emulate.total(span) or 0.0) / len(span)
+
+    def burning(self, t: int, cond: Condition) -> bool:
+        limit = cond.factor(self.slo.period) * burnrate.budget(self.slo.objective)
+        for w in (cond.long, cond.short):
+            value = self.ratio(t, w)
+            _clear(value, limit, f"the {w} error ratio")
+            if not value > limit:
+                return False
+        if self.slo.min_traffic is not None:
+            seen = self.traffic(t, cond.long)
+            _clear(seen, self.slo.min_traffic, "the traffic")
+            return seen >= self.slo.min_traffic
+        return True
+
+    def firing(self, t: int) -> list[str]:
+        return [a.kind for a in self.slo.alerts
+                if any(self.burning(t, c) for c in burnrate.conditions(a.kind))]
+
+
+def _clear(value: float, limit: float, what: str) -> None:
+    """A scenario must not sit on a threshold: which side it falls on would be luck."""
+    if limit and abs(value - limit) <= abs(limit) * 1e-6:
+        raise Unprovable(f"{what} {value:g} is too close to {limit:g} to test")
+
+
+class SloProver:
+    def __init__(self, svc: Service, model: Model, slo: Slo) -> None:
+        self.svc, self.model, self.slo = svc, model, slo
+        self.eval_ms = svc.interval.ms if svc.interval else 60_000
+        self.budget = burnrate.budget(slo.objective)
+        self.rate = 10.0 if slo.min_traffic is None else max(10.0, 2 * slo.min_traffic)
+
+    # -- synthetic series ---------------------------------------------------------------
+    def _labels(self, metric: Metric, want: Sequence[Matcher],
+                avoid: Sequence[Sequence[Matcher]] = ()) -> dict[str, str]:
+        found = scenarios.pick_labels(metric, (), want, avoid)
+        if found is None:
+            raise Unprovable(f"no label values of {metric.name} satisfy the SLI's select",
+                             self.slo.pos)
+        return found
+
+    def _counter(self, name: str, labels: dict[str, str], incs: Sequence[tuple[int, float]]
+                 ) -> list[Series]:
+        """One series per instance; each phase adds `inc` per step for `steps` steps."""
+        out = []
+        for inst in scenarios.INSTANCES:
+            out.append(_phased(name, _target(labels, inst, self.svc.name),
+                               [(n, inc / len(scenarios.INSTANCES)) for n, inc in incs]))
+        return out
+
+    def series(self, phases: Sequence[Phase], decoys: bool = False) -> list[Series]:
+        slo = self.slo
+        per_step = [(p.minutes * MINUTE // STEP_MS, p.rate * STEP_MS / 1000) for p in phases]
+        errors = [(n, inc * p.ratio) for (n, inc), p in zip(per_step, phases, strict=True)]
+        goods = [(n, inc * (1 - p.ratio)) for (n, inc), p in zip(per_step, phases, strict=True)]
+        if slo.sli == "latency":
+            out = self._histogram(slo.total.select, errors, goods)
+            if decoys and slo.total.select:
+                # Series the select leaves out, every observation slow: they would
+                # exhaust the budget if the select were lost.
+                first, *rest = slo.total.select
+                other = scenarios.pick_labels(self.model.metrics[slo.total.metric], (), rest,
+                                              [[first]])
+                if other is not None:
+                    out += self._histogram_labels(other, per_step, [(n, 0.0) for n, _ in per_step])
+            return out
+        assert slo.error is not None
+        err_metric = self.model.metrics[slo.error.metric]
+        total_metric = self.model.metrics[slo.total.metric]
+        if err_metric.name == total_metric.name:
+            err_labels = self._labels(err_metric, (*slo.error.select, *slo.total.select))
+            good_labels = self._labels(total_metric, slo.total.select, [slo.error.select])
+            return (self._counter(err_metric.name, err_labels, errors)
+                    + self._counter(total_metric.name, good_labels, goods))
+        err_labels = self._labels(err_metric, slo.error.select)
+        total_labels = self._labels(total_metric, slo.total.select)
+        return (self._counter(err_metric.name, err_labels, errors)
+                + self._counter(total_metric.name, total_labels, per_step))
+
+    def _histogram(self, select: Sequence[Matcher], errors: Sequence[tuple[int, float]],
+                   goods: Sequence[tuple[int, float]]) -> list[Series]:
+        metric = self.model.metrics[self.slo.total.metric]
+        return self._histogram_labels(self._labels(metric, select), errors, goods)
+
+    def _histogram_labels(self, labels: dict[str, str], errors: Sequence[tuple[int, float]],
+                          goods: Sequence[tuple[int, float]]) -> list[Series]:
+        """Good observations at the bound, slow ones in the next bucket up. Instance 1
+        spells `le` like Go and JavaScript clients, instance 2 like the Python client."""
+        metric = self.model.metrics[self.slo.total.metric]
+        bound = self.slo.bound or 0.0
+        n = len(scenarios.INSTANCES)
+        out = []
+        for inst, spell in zip(scenarios.INSTANCES, (promql.go_float,
+                                                     promql.python_client_float), strict=True):
+            base = _target(labels, inst, self.svc.name)
+            for upper in [*metric.buckets, math.inf]:
+                if upper < bound:
+                    incs = [(k, 0.0) for k, _ in goods]
+                elif upper == bound:
+                    incs = [(k, g / n) for k, g in goods]
+                else:
+                    incs = [(k, (g + e) / n) for (k, g), (_, e) in zip(goods, errors, strict=True)]
+                le = "+Inf" if math.isinf(upper) else spell(upper)
+                out.append(_phased(f"{metric.name}_bucket", tuple(sorted((*base, ("le", le)))),
+                                   incs))
+            all_incs = [(k, (g + e) / n) for (k, g), (_, e) in zip(goods, errors, strict=True)]
+            out.append(_phased(f"{metric.name}_count", base, all_incs))
+            out.append(_phased(f"{metric.name}_sum", base,
+                               [(k, i * bound) for k, i in all_incs]))
+        return out
+
+    # -- cases --------------------------------------------------------------------------
+    def burn(self, factor: float) -> float:
+        """The error ratio of a burn rate (at most 1: every event failing)."""
+        return min(factor * self.budget, 1.0)
+
+    def case(self, name: str, phases: Sequence[Phase], checks: Sequence[int],
+             decoys: bool = False) -> SloCase:
+        series = self.series(phases, decoys)
+        end = sum(p.minutes for p in phases) * MINUTE
+        replay = Replay(self.slo, series, self.eval_ms, end // self.eval_ms * self.eval_ms)
+        case = SloCase(name, series)
+        for t in checks:
+            case.alert_checks.append(self._alert_check(t, replay.firing(t)))
+        return case
+
+    def cases(self) -> list[SloCase]:
+        slo, period = self.slo, self.slo.period
+        f1, f2, _, f4 = (c.factor(period) for c in burnrate.CONDITIONS)
+        r, minutes, at = self.rate, 30, [30 * MINUTE]
+        out = []
+        steady = [
+            ("fast burn {b}x", 1.01 * f1),
+            ("burn {b}x, just above the 6h page factor", 1.01 * f2),
+            ("slow burn {b}x, just below the 6h page factor", 0.99 * f2),
+            ("burn {b}x, just above the 3d ticket factor", 1.01 * f4),
+            ("burn {b}x, below every factor", 0.99 * min(f4, 1.0)),
+        ]
+        for text, factor in steady:
+            ratio = self.burn(factor)
+            label = f"{round(ratio / self.budget, 4):g}"
+            quiet = factor < f4
+            out.append(self.case(f"{slo.name}: " + text.format(b=label),
+                                 [Phase(minutes, r, ratio)], at, decoys=quiet))
+        if any(a.kind == "page" for a in slo.alerts) and self.burn(f1) < 1:
+            for factor, what in ((1.01 * f1, "pages"), (0.99 * f1, "does not page")):
+                ratio = self.burn(factor)
+                # 2h clean keeps the 6h window under its factor: only 1h and 5m decide.
+                out.append(self.case(
+                    f"{slo.name}: 1h spike at {round(factor, 4):g}x after 2h clean {what}; "
+                    "stops 10m after the errors do",
+                    [Phase(120, r, 0.0), Phase(60, r, ratio), Phase(10, r, 0.0)],
+                    [180 * MINUTE, 190 * MINUTE]))
+        zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN",
+                         [Phase(minutes, 0.0, 0.0)], at)
+        zero.expr_checks = self.expr_checks(zero, minutes * MINUTE)
+        out.append(zero)
+        if slo.min_traffic is not None:
+            low = slo.min_traffic / 2
+            out.append(self.case(
+                f"{slo.name}: fast burn at {low:g} events/s, under min_traffic, stays quiet",
+                [Phase(minutes, low, self.burn(1.01 * f1))], at))
+        known = self.case(
+            f"{slo.name}: recorded series after 1h busy, 1h quiet and worse, 10m idle "
+            "(ratios weighted by traffic, none NaN)",
+            [Phase(60, r, self.burn(0.5)), Phase(60, r / 10, self.burn(4)),
+             Phase(10, 0.0, 0.0)], [130 * MINUTE])
+        known.expr_checks = self.expr_checks(known, 130 * MINUTE)
+        out.append(known)
+        return out
+
+    def expr_checks(self, case: SloCase, t: int) -> list[dict[str, Any]]:
+        replay = Replay(self.slo, case.series, self.eval_ms, t)
+        slo, b = self.slo, self.budget
+        labels = promql.selector("", ident(self.svc, slo))
+        values: list[tuple[str, float]] = [
+            (conventions.SLO_ERROR_RATIO.format(window=w), replay.ratio(t, w))
+            for w in burnrate.windows(slo.period)]
+        period = replay.ratio(t, slo.period)
+        values += [
+            (conventions.SLO_OBJECTIVE, burnrate.objective_ratio(slo.objective)),
+            (conventions.SLO_BUDGET, b),
+            (conventions.SLO_CURRENT_BURN, replay.ratio(t, BASE_WINDOW) / b),
+            (conventions.SLO_PERIOD_BURN, period / b),
+            (conventions.SLO_REMAINING, 1 - period / b),
+        ]
+        return [_close_to(name + labels, value, t) for name, value in values]
+
+    def _alert_check(self, t: int, firing: Sequence[str]) -> dict[str, Any]:
+        expected = []
+        for alert in self.slo.alerts:
+            if alert.kind not in firing:
+                continue
+            notes = {k: gotemplate.parse(v).render({}, 0.0)
+                     for k, v in slo_alert_annotations(self.svc, self.slo, alert).items()}
+            expected.append({"exp_labels": slo_alert_labels(self.svc, self.slo, alert),
+                             "exp_annotations": notes})
+        return {"eval_time": str(Duration(t)), "alertname": self.slo.alert_name,
+                "exp_alerts": expected}
+
+
+def _close_to(series: str, value: float, t: int) -> dict[str, Any]:
+    """Checks `series` equals `value`: exactly for 0 (no traffic must give 0, not NaN or
+    nothing), else to 1e-9 of it (summation order moves the last digits)."""
+    at = str(Duration(t))
+    if value == 0:
+        return {"expr": series, "eval_time": at, "exp_samples": [{"labels": series, "value": 0}]}
+    tolerance = abs(value) * 1e-9
+    expr = f"abs({series} - {promql.number(value)}) < bool {promql.number(tolerance)}"
+    labels = series[series.index("{"):]
+    return {"expr": expr, "eval_time": at, "exp_samples": [{"labels": labels, "value": 1}]}
+
+
+def _target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({"job": service, **labels, "instance": instance}.items()))
+
+
+def _phased(name: str, labels: tuple[tuple[str, str], ...],
+            incs: Sequence[tuple[int, float]]) -> Series:
+    """A counter from 0 that grows by `inc` per step for `steps` steps, phase by phase.
+    Each later segment starts one step after the last value, computed the way promtool
+    expands `a+bxn`, so the counter never dips (a dip would read as a reset)."""
+    steps, inc = incs[0]
+    last = Series(name, labels, 0.0, inc, steps, STEP_MS).values()[-1]
+    more = []
+    for steps, inc in incs[1:]:
+        start = last + inc
+        more.append((start, inc, steps - 1))
+        last = emulate.Series("", (), start, inc, steps - 1, STEP_MS).values()[-1]
+    return Series(name, labels, 0.0, incs[0][1], incs[0][0], STEP_MS, tuple(more))
