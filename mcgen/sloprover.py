@@ -228,7 +228,7 @@ class SloProver:
     def cases(self) -> list[SloCase]:
         slo, period = self.slo, self.slo.period
         f1, f2, _, f4 = (c.factor(period) for c in burnrate.CONDITIONS)
-        r, minutes, at = self.rate, 30, [30 * MINUTE]
+        r, minutes, at = self.rate, 10, [10 * MINUTE]
         out = []
         steady = [
             ("fast burn {b}x", 1.01 * f1),
@@ -244,14 +244,19 @@ class SloProver:
             out.append(self.case(f"{slo.name}: " + text.format(b=label),
                                  [Phase(minutes, r, ratio)], at, decoys=quiet))
         if any(a.kind == "page" for a in slo.alerts) and self.burn(f1) < 1:
+            # 90m clean keep the 6h ratio under its factor (1h at 2.4 x f2 spread over
+            # 2.5h is 0.97 x f2): only the 1h and 5m windows decide.
             for factor, what in ((1.01 * f1, "pages"), (0.99 * f1, "does not page")):
-                ratio = self.burn(factor)
-                # 2h clean keeps the 6h window under its factor: only 1h and 5m decide.
                 out.append(self.case(
-                    f"{slo.name}: 1h spike at {round(factor, 4):g}x after 2h clean {what}; "
-                    "stops 10m after the errors do",
-                    [Phase(120, r, 0.0), Phase(60, r, ratio), Phase(10, r, 0.0)],
-                    [180 * MINUTE, 190 * MINUTE]))
+                    f"{slo.name}: 1h spike at {round(factor, 4):g}x after 90m clean {what}",
+                    [Phase(90, r, 0.0), Phase(60, r, self.burn(factor))], [150 * MINUTE]))
+        if any(a.kind == "page" for a in slo.alerts) and self.burn(1.5 * f1) < 1:
+            # 8m after the errors stop, the 1h and 30m windows still burn above f1 but
+            # the 5m one is clean: the page stops (the short window's job).
+            out.append(self.case(
+                f"{slo.name}: page stops 8m after a {round(1.5 * f1, 4):g}x burn stops",
+                [Phase(130, r, 0.0), Phase(52, r, self.burn(1.5 * f1)), Phase(8, r, 0.0)],
+                [182 * MINUTE, 190 * MINUTE]))
         zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN",
                          [Phase(minutes, 0.0, 0.0)], at)
         zero.expr_checks = self.expr_checks(zero, minutes * MINUTE)
@@ -262,11 +267,11 @@ class SloProver:
                 f"{slo.name}: fast burn at {low:g} events/s, under min_traffic, stays quiet",
                 [Phase(minutes, low, self.burn(1.01 * f1))], at))
         known = self.case(
-            f"{slo.name}: recorded series after 1h busy, 1h quiet and worse, 10m idle "
+            f"{slo.name}: recorded series after 30m busy, 10m idle, 30m quiet and worse "
             "(ratios weighted by traffic, none NaN)",
-            [Phase(60, r, self.burn(0.5)), Phase(60, r / 10, self.burn(4)),
-             Phase(10, 0.0, 0.0)], [130 * MINUTE])
-        known.expr_checks = self.expr_checks(known, 130 * MINUTE)
+            [Phase(30, r, self.burn(0.5)), Phase(10, 0.0, 0.0), Phase(30, r / 10, self.burn(4))],
+            [70 * MINUTE])
+        known.expr_checks = self.expr_checks(known, 70 * MINUTE)
         out.append(known)
         return out
 

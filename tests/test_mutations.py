@@ -10,13 +10,18 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from typing import Any
+
 import pytest
+import yaml
 
 from mcgen import api, write
 
 ROOT = Path(__file__).resolve().parent.parent
 
-MUTATIONS = [
+ALL = -1  # replace every occurrence (a factor appears in both windows of a condition)
+
+MUTATIONS: list[tuple[str, ...] | tuple[str, str, str, str, int]] = [
     # (service, text in the rules file, replacement, what the tests must notice)
     ("codehub", '{error_type!="connection_closed"}', "", "select dropped"),
     ("codehub", 'STARTING|STOPPING"})) > 5', 'STARTING"})) > 5', "override value dropped"),
@@ -39,6 +44,30 @@ MUTATIONS = [
      "absent metric renamed"),
     ("codehub", "service: codehub", "service: code-hub", "label value changed"),
     ("effect_queue", 'status="succeeded"', 'status=~".+"', "select widened"),
+    # SLOs (codehub: coordinator-ticks is 99.9% over 30d, so the budget is 0.001)
+    ("codehub", "(14.4 * 0.001)", "(13 * 0.001)", "page 1h factor lowered 10%", ALL),
+    ("codehub", "(14.4 * 0.001)", "(15 * 0.001)", "page 1h factor raised 4%", ALL),
+    ("codehub", "(6 * 0.001)", "(5.6 * 0.001)", "30d SLO given the 28d 6h factor", ALL),
+    ("codehub", "(1 * 0.001)", "(1.05 * 0.001)", "ticket 3d factor raised 5%", ALL),
+    ("codehub", "(3 * 0.001)", "(0.5 * 0.001)", "ticket 1d factor lowered", ALL),
+    ("codehub", 'ratio_rate5m{service="codehub",slo="coordinator-ticks"} > (14.4',
+     'ratio_rate30m{service="codehub",slo="coordinator-ticks"} > (14.4', "5m window became 30m"),
+    ("codehub", ' and slo:sli_error:ratio_rate5m{service="codehub",slo="coordinator-ticks"} > '
+     '(14.4 * 0.001)', "", "5m short window dropped"),
+    ("codehub", 'ratio_rate1h{service="codehub",slo="coordinator-ticks"} > (14.4',
+     'ratio_rate6h{service="codehub",slo="coordinator-ticks"} > (14.4', "1h window became 6h"),
+    ("codehub", 'slo:sli_errors:rate5m{service="codehub",slo="coordinator-ticks"}[30d]',
+     'slo:sli_errors:rate5m{service="codehub",slo="coordinator-ticks"}[30m]',
+     "period ratio numerator over 30m"),
+    ("codehub", '(slo:sli_total:rate5m{service="codehub",slo="coordinator-ticks"} > 0)',
+     '(slo:sli_total:rate5m{service="codehub",slo="coordinator-ticks"})',
+     "zero-traffic guard dropped (NaN)"),
+    ("codehub", 'le=~"5|5\\\\.0"', 'le="5"', "le matcher accepts only the Go spelling"),
+    ("codehub", 'le=~"5|5\\\\.0"', 'le="5.0"', "le matcher accepts only the Python spelling"),
+    ("codehub", ">= 0.0017", ">= 0.0001", "min_traffic guard lowered"),
+    ("codehub", "vector(0.999)", "vector(0.99)", "objective recorded wrong"),
+    ("codehub", "/ 0.001\n", "/ 0.01\n", "burn rate divided by the wrong budget"),
+    ("codehub", "slo_severity: page", "slo_severity: ticket", "page labelled ticket"),
 ]
 
 
@@ -49,24 +78,90 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize(("service", "old", "new", "what"), MUTATIONS,
-                         ids=[m[3] for m in MUTATIONS])
-def test_generated_tests_catch(service: str, old: str, new: str, what: str, outputs: Path,
-                               promtool: str, tmp_path: Path) -> None:
+def _affected(before: str, after: str) -> set[str]:
+    """Alert names and recorded series whose rules the mutation changed (recorded series
+    also reach every alert that reads them)."""
+    old = [r for g in yaml.safe_load(before)["groups"] for r in g["rules"]]
+    new = [r for g in yaml.safe_load(after)["groups"] for r in g["rules"]]
+    changed = {r.get("alert") or r["record"] for r, m in zip(old, new, strict=True) if r != m}
+    while True:
+        more = {r.get("alert") or r["record"] for r in old
+                if any(name in r["expr"] for name in changed)} - changed
+        if not more:
+            return changed
+        changed |= more
+
+
+def _relevant(tests: dict[str, Any], affected: set[str]) -> dict[str, Any]:
+    """Only the generated test groups about what changed: promtool evaluates every rule
+    at every step of every group, so running all of them per mutation is slow."""
+    keep = [t for t in tests["tests"]
+            if any(c["alertname"] in affected for c in t.get("alert_rule_test", ()))
+            or any(name in c["expr"] for c in t.get("promql_expr_test", ()) for name in affected)]
+    assert keep, f"no generated test checks {sorted(affected)}"
+    return {**tests, "tests": keep}
+
+
+def _only(rules: str, tests: dict[str, Any]) -> str:
+    """The rules the kept tests can observe: their alerts and what those read (rules are
+    evaluated independently, so dropping the others changes no result, only the time)."""
+    doc = yaml.safe_load(rules)
+    every = [r for g in doc["groups"] for r in g["rules"]]
+    needed = {c["alertname"] for t in tests["tests"] for c in t.get("alert_rule_test", ())}
+    needed |= {r["record"] for r in every if "record" in r
+               for t in tests["tests"] for c in t.get("promql_expr_test", ())
+               if r["record"] in c["expr"]}
+    while True:
+        more = {r["record"] for r in every if "record" in r and r["record"] not in needed
+                and any(r["record"] in u["expr"] for u in every
+                        if (u.get("alert") or u["record"]) in needed)}
+        if not more:
+            break
+        needed |= more
+    for group in doc["groups"]:
+        group["rules"] = [r for r in group["rules"] if (r.get("alert") or r["record"]) in needed]
+    doc["groups"] = [g for g in doc["groups"] if g["rules"]]
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m[3] for m in MUTATIONS])
+def test_generated_tests_catch(mutation: tuple[Any, ...], outputs: Path, promtool: str,
+                               tmp_path: Path) -> None:
+    service, old, new, what = mutation[:4]
+    count = mutation[4] if len(mutation) > 4 else 1
     prom = tmp_path / "prometheus"
     prom.mkdir()
     rules = (outputs / "prometheus" / f"{service}.rules.yml").read_text()
     assert old in rules, f"mutation target not found: {old}"
-    (prom / f"{service}.rules.yml").write_text(rules.replace(old, new, 1))
+    mutated = rules.replace(old, new, count)
     test = outputs / "prometheus" / f"{service}.test.yml"
-    (prom / test.name).write_text(test.read_text())
+    tests = _relevant(yaml.safe_load(test.read_text()), _affected(rules, mutated))
+    (prom / f"{service}.rules.yml").write_text(_only(mutated, tests))
+    (prom / test.name).write_text(yaml.safe_dump(tests))
     proc = subprocess.run([promtool, "test", "rules", str(prom / test.name)],
                           capture_output=True, text=True, check=False)
     assert proc.returncode != 0, f"the generated tests did not notice: {what}"
 
 
-def test_unmutated_rules_pass(outputs: Path, promtool: str) -> None:
-    tests = sorted(str(p) for p in (outputs / "prometheus").glob("*.test.yml"))
-    proc = subprocess.run([promtool, "test", "rules", *tests], capture_output=True, text=True,
-                          check=False)
+def test_outputs_are_the_committed_examples(outputs: Path) -> None:
+    """So the unmutated baseline is test_committed_examples_pass_promtool."""
+    for path in (outputs / "prometheus").iterdir():
+        assert path.read_text() == (ROOT / "generated" / "prometheus" / path.name).read_text()
+
+
+@pytest.mark.parametrize("mutation", [MUTATIONS[0], MUTATIONS[-1]], ids=["alert", "slo"])
+def test_filtered_baseline_passes(mutation: tuple[Any, ...], outputs: Path, promtool: str,
+                                  tmp_path: Path) -> None:
+    """The narrowing above keeps unmutated rules passing their kept tests."""
+    service, old, new = mutation[:3]
+    rules = (outputs / "prometheus" / f"{service}.rules.yml").read_text()
+    test = outputs / "prometheus" / f"{service}.test.yml"
+    tests = _relevant(yaml.safe_load(test.read_text()),
+                      _affected(rules, rules.replace(old, new, 1)))
+    prom = tmp_path / "prometheus"
+    prom.mkdir()
+    (prom / f"{service}.rules.yml").write_text(_only(rules, tests))
+    (prom / test.name).write_text(yaml.safe_dump(tests))
+    proc = subprocess.run([promtool, "test", "rules", str(prom / test.name)],
+                          capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
