@@ -1,5 +1,5 @@
-# Developer and CI entry points. Needs only python3 (and, for `test`/`check`, promtool,
-# which `make promtool` installs on Debian/Ubuntu or explains how to get).
+# Developer and CI entry points. Needs only python3 (and, for `test`/`check`, promtool and
+# node, which `make promtool` / `make node` install on Debian/Ubuntu or explain how to get).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,11 +8,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv promtool generate test check bench clean distclean
+.PHONY: help venv promtool node generate test check bench clean distclean
 
 help:
 	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
 	@echo "make promtool  make sure promtool is available (installs Debian's prometheus package)"
+	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
@@ -31,13 +32,18 @@ promtool:
 	@if [ -n "$${PROMTOOL:-}" ]; then \
 	    [ -x "$$PROMTOOL" ] || { echo "make: PROMTOOL=$$PROMTOOL is not an executable file; fix the path or unset PROMTOOL" >&2; exit 1; }; \
 	elif ! command -v promtool >/dev/null 2>&1; then \
-	    bash scripts/install-promtool.sh; \
+	    bash scripts/install-tool.sh promtool prometheus \
+	        "install it with 'sudo apt-get install prometheus', or set PROMTOOL=/path/to/promtool"; \
 	fi
+
+# Node runs the checks of JavaScript-side behaviour (how prom-client spells bucket bounds).
+node:
+	@command -v node >/dev/null 2>&1 || bash scripts/install-tool.sh node nodejs
 
 generate: $(STAMP)
 	$(BIN)/mcgen generate
 
-test: $(STAMP) promtool
+test: $(STAMP) promtool node
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -37,6 +37,17 @@ def promtool() -> str:
 
 
 @pytest.fixture
+def node() -> str:
+    """node's path; under CI=true a missing node fails instead of skipping."""
+    found = shutil.which("node")
+    if found:
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail("node is required under CI=true; run `make node`")
+    pytest.skip("node not installed (run `make node`)")
+
+
+@pytest.fixture
 def in_root(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run with the repository root as the working directory (paths print relative)."""
     monkeypatch.chdir(ROOT)

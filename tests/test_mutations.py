@@ -143,7 +143,7 @@ def test_generated_tests_catch(mutation: tuple[Any, ...], outputs: Path, promtoo
 
 
 def test_outputs_are_the_committed_examples(outputs: Path) -> None:
-    """So the unmutated baseline is test_committed_examples_pass_promtool."""
+    """So the unmutated baseline is test_cli.py::test_check_passes_on_fresh_outputs."""
     for path in (outputs / "prometheus").iterdir():
         assert path.read_text() == (ROOT / "generated" / "prometheus" / path.name).read_text()
 
