@@ -616,6 +616,56 @@ def _metric(draw: Draw, svc: str, index: int, pool: dict[str, list[str] | None])
     return _Metric(name, mtype, labels, bounds, quantiles, spec)
 
 
+def _slos(draw: Draw, metrics: Sequence[_Metric]) -> list[Spec]:
+    """Usually none, else one or two SLOs over this service's counters and histograms
+    (objectives and periods whose burn-rate rules can all fire)."""
+    out: list[Spec] = []
+    counters = [m for m in metrics if m.type == "counter"]
+    histograms = [m for m in metrics if m.type == "histogram"]
+    for i in range(draw(st.sampled_from((0, 0, 0, 1, 2)))):  # SLO tests are slow
+        slo: Spec = {"name": draw(st.sampled_from(("availability", "latency", "a-1", "x")))
+                     + f"-{i}",
+                     "objective": draw(st.sampled_from((95, 99, 99.5, 99.9, 99.95)))}
+        if draw(st.booleans()):
+            slo["window"] = draw(st.sampled_from(("1d", "7d", "28d", "30d")))
+        labelled = [m for m in counters if any(v is None or len(v) > 1
+                                                for v in m.labels.values())]
+        if histograms and (draw(st.booleans()) or not (labelled or len(counters) > 1)):
+            m = draw(st.sampled_from(histograms))
+            latency: Spec = {"metric": m.name, "below": draw(st.sampled_from(m.buckets))}
+            bounded = [n for n, v in m.labels.items() if v]
+            if bounded and draw(st.booleans()):
+                label = draw(st.sampled_from(bounded))
+                latency["select"] = {label: draw(st.sampled_from(m.labels[label] or ["x"]))}
+            slo["sli"] = {"latency": latency}
+        elif labelled:
+            m = draw(st.sampled_from(labelled))
+            label = draw(st.sampled_from([n for n, v in m.labels.items() if v is None or
+                                          len(v) > 1]))
+            value = draw(st.sampled_from(m.labels[label] or ["error"]))
+            slo["sli"] = {"events": {"error": {"metric": m.name,
+                                               "select": {label: _eq_spec(value)}},
+                                     "total": {"metric": m.name}}}
+        elif len(counters) > 1:
+            err, total = draw(st.permutations(counters))[:2]
+            slo["sli"] = {"events": {"error": {"metric": err.name},
+                                     "total": {"metric": total.name}}}
+        else:
+            continue
+        alerting: Spec = {}
+        off = draw(st.sampled_from((None, None, "page", "ticket")))
+        if off:
+            alerting[off] = False
+        if draw(st.integers(0, 3)) == 0:
+            alerting["min_traffic"] = draw(st.sampled_from((0.01, 1, 25.5)))
+        if draw(st.integers(0, 3)) == 0:
+            alerting["labels"] = _label_map(draw)
+        if alerting:
+            slo["alerting"] = alerting
+        out.append(slo)
+    return out
+
+
 @st.composite
 def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], str]]:
     svc = _Service(draw, name)
@@ -648,6 +698,9 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
     if defaults:
         spec["defaults"] = defaults
     spec["metrics"] = [m.spec for m in metrics]
+    slos = _slos(draw, metrics)
+    if slos:
+        spec["slos"] = slos
     return spec, svc.expected
 
 

@@ -154,20 +154,27 @@ def _record_coverage(example: Example) -> None:
                     event("has overrides")
                 if "summary" in alert or "description" in alert:
                     event("custom templates")
+        for slo in spec.get("slos", ()):
+            event(f"SLO: {next(iter(slo['sli']))}")
+            SLO_KINDS[next(iter(slo["sli"]))] += 1
 
 
 OUTCOMES: Counter[str] = Counter()
+SLO_KINDS: Counter[str] = Counter()
 
 
 def test_valid_specs_pass_promtool() -> None:
     """Run the property (FAILED, not skipped, without promtool under CI=true), then check
     that the strategy mostly produced specs mcgen renders whole."""
     OUTCOMES.clear()
+    SLO_KINDS.clear()
     _property(_promtool_or_skip())
     total = sum(OUTCOMES.values())
-    print(f"{total} examples: " + ", ".join(f"{n} {k}" for k, n in OUTCOMES.most_common()))
+    print(f"{total} examples: " + ", ".join(f"{n} {k}" for k, n in OUTCOMES.most_common())
+          + f"; SLOs: {dict(SLO_KINDS)}")
     if total >= 20:
         assert OUTCOMES["rendered"] >= 0.75 * total, f"too few whole specs: {OUTCOMES}"
+        assert SLO_KINDS["events"] and SLO_KINDS["latency"], f"no SLO of a kind: {SLO_KINDS}"
 
 
 @settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
