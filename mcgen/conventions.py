@@ -39,6 +39,13 @@ def tests_path(service: str) -> str:
     return f"prometheus/{service}.test.yml"
 
 
+def dashboard_path(service: str) -> str:
+    return f"grafana/{service}.json"
+
+
+PROVISIONING_PATH = "grafana/provisioning.yaml"
+
+
 def recording_group(service: str) -> str:
     return f"{service}-recording"
 

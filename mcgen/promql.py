@@ -217,7 +217,11 @@ def by_clause(labels: Sequence[str]) -> str:
     return f"by ({', '.join(labels)})"
 
 
-def rate(metric: str, matchers: Iterable[Matcher], window: Duration) -> str:
+# Grafana's range for rate(): at least four scrapes, and one step more than the query's.
+GRAFANA_RATE_INTERVAL = "$__rate_interval"
+
+
+def rate(metric: str, matchers: Iterable[Matcher], window: Duration | str) -> str:
     return f"rate({selector(metric, matchers)}[{window}])"
 
 

@@ -8,7 +8,7 @@ serves every alert and dashboard panel that needs the same rate.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mcgen import promql
 from mcgen.promql import Duration, Matcher
@@ -22,7 +22,7 @@ class Recording:
 
 
 @dataclass(frozen=True)
-class _Input:
+class RateInput:
     """A rate the alert reads: the series, the level it is recorded at, the window."""
 
     series: str
@@ -52,19 +52,26 @@ def _level(by: Sequence[str], select: Sequence[Matcher], bucket: bool = False) -
     return (*labels, "le") if bucket else labels
 
 
-def inputs(alert: Alert, metric: Metric) -> list[_Input]:
+def inputs(alert: Alert, metric: Metric) -> list[RateInput]:
     """The rates an alert reads (empty for alerts on raw gauges and summaries)."""
     w, by, sel = alert.window, alert.by, alert.select
     if alert.kind == "quantile" and metric.type == "histogram":
-        return [_Input(f"{metric.name}_bucket", _level(by, sel, True), w, sel)]
+        return [RateInput(f"{metric.name}_bucket", _level(by, sel, True), w, sel)]
     if alert.kind == "rate":
         series = f"{metric.name}_count" if metric.type == "histogram" else metric.name
-        return [_Input(series, _level(by, sel), w, sel)]
+        return [RateInput(series, _level(by, sel), w, sel)]
     if alert.kind == "ratio":
-        num = _Input(metric.name, _level(by, sel), w, sel)
+        num = RateInput(metric.name, _level(by, sel), w, sel)
         den_sel = alert.ratio_select
-        return [num, _Input(alert.ratio_metric or "", _level(by, den_sel), w, den_sel)]
+        return [num, RateInput(alert.ratio_metric or "", _level(by, den_sel), w, den_sel)]
     return []
+
+
+def recorded_rates(metrics: Sequence[Metric]) -> list[RateInput]:
+    """Every rate the rules file records for these metrics' alerts, without the alerts'
+    selectors (a recording keeps every series at its level), shortest window first."""
+    found = {replace(i, select=()) for m in metrics for a in m.alerts for i in inputs(a, m)}
+    return sorted(found, key=lambda i: (i.window, i.level, i.series))
 
 
 def recordings(alert: Alert, metric: Metric) -> list[Recording]:

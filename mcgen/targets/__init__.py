@@ -17,6 +17,7 @@ from mcgen.spec.model import Model, Service
 TARGETS: dict[str, str] = {
     "rules": "mcgen.targets.rules",
     "tests": "mcgen.targets.promtool_tests",
+    "dashboards": "mcgen.targets.dashboards",
 }
 
 Renderer = Callable[[Service, Model], dict[str, str]]

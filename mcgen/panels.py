@@ -1,0 +1,327 @@
+"""What a service's dashboard shows, as plain data: rows of panels with their queries,
+units and alert thresholds. targets/dashboards.py lays the plan out with Grafana's SDK;
+tests read it to prove that every metric and every threshold is on the dashboard.
+
+Every metric gets an overview by its type (quantiles and a heatmap for histograms,
+quantiles for summaries, rates for counters, values for gauges). An alert's threshold is
+drawn on the overview when the overview shows exactly what the alert evaluates (same
+quantity, same `by` labels); otherwise the alert gets a panel of its own whose query is
+the alert's expression without the comparison. Queries read the recorded rates where the
+rules file records them, and every query filters on the dashboard's label variables for
+the labels its series keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mcgen import burnrate, conventions, promql, queries, sloqueries
+from mcgen.promql import Matcher
+from mcgen.spec.model import Alert, Metric, Service, Slo
+
+# Colours of threshold steps, by alert severity; anything else is treated as a warning.
+SEVERITY_COLORS = {"critical": "red", "warning": "orange", "info": "blue"}
+OK_COLOR = "green"
+_RANK = {"critical": 3, "warning": 2, "info": 1}
+
+UNITS = {"seconds": "s", "bytes": "bytes", "ratio": "percentunit", "percent": "percent"}
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str
+    heatmap: bool = False
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One alert threshold: the panel's values `op` `value` fire at `severity`."""
+
+    value: float
+    op: str  # > or <
+    severity: str
+    alert: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """Grafana threshold step: values from `value` up get `color` (None: the base)."""
+
+    value: float | None
+    color: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    key: str  # stable identity, from which the panel id is derived
+    kind: str  # timeseries | heatmap | stat
+    title: str
+    description: str
+    queries: tuple[Query, ...]
+    unit: str
+    limits: tuple[Limit, ...] = ()
+    steps: tuple[Step, ...] = ()  # explicit steps (stats); otherwise derived from limits
+    metrics: tuple[str, ...] = ()  # spec metrics the panel shows
+    width: int = 12
+    height: int = 8
+
+    @property
+    def thresholds(self) -> tuple[Step, ...]:
+        return self.steps or steps(self.limits)
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    panels: tuple[Panel, ...]
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str  # the dashboard variable
+    label: str  # the Prometheus label it filters
+    query: str  # label_values(...)
+
+
+@dataclass(frozen=True)
+class Plan:
+    variables: tuple[Variable, ...]
+    rows: tuple[Row, ...]
+
+    @property
+    def panels(self) -> tuple[Panel, ...]:
+        return tuple(p for row in self.rows for p in row.panels)
+
+
+def color(severity: str) -> str:
+    return SEVERITY_COLORS.get(severity, "orange")
+
+
+def steps(limits: Sequence[Limit]) -> tuple[Step, ...]:
+    """Colour every range of values by the worst alert that fires there; green where none
+    does. Each threshold starts a step, so each is drawn as a line."""
+    points = sorted({lim.value for lim in limits})
+    if not points:
+        return ()
+
+    def at(x: float) -> str:
+        firing = [lim for lim in limits if (x > lim.value if lim.op == ">" else x < lim.value)]
+        if not firing:
+            return OK_COLOR
+        return color(max(firing, key=lambda lim: _RANK.get(lim.severity, 2)).severity)
+
+    # A value just past each point, and one below the first, tell each range's colour.
+    probes = [points[0] - 1.0] + [
+        (p + points[i + 1]) / 2 if i + 1 < len(points) else p + abs(p) + 1.0
+        for i, p in enumerate(points)]
+    return (Step(None, at(probes[0])),
+            *(Step(p, at(probe)) for p, probe in zip(points, probes[1:], strict=True)))
+
+
+def variable_name(label: str) -> str:
+    """The variable of a label; `datasource` is the data source's."""
+    return f"label_{label}" if label == "datasource" else label
+
+
+def _filters(labels: Sequence[str]) -> tuple[Matcher, ...]:
+    return tuple(Matcher(lb, "=~", f"${{{variable_name(lb)}}}") for lb in labels)
+
+
+def _legend(labels: Sequence[str], suffix: str = "", default: str = "value") -> str:
+    """`{{operation}} P95`: Grafana fills in the label values."""
+    text = " ".join([*(f"{{{{{lb}}}}}" for lb in labels), *([suffix] if suffix else [])])
+    return text or default
+
+
+def unit(metric: Metric) -> str:
+    return UNITS.get(metric.unit or "", "short")
+
+
+def _rate_unit(metric: Metric) -> str:
+    return "Bps" if metric.unit == "bytes" else "ops"
+
+
+def grouping(metric: Metric) -> tuple[str, ...]:
+    """The labels an overview splits series by: the bounded ones (an unbounded label is
+    filtered by its variable, not drawn as one line per value)."""
+    return tuple(sorted(lb.name for lb in metric.labels if lb.values is not None))
+
+
+def _rate(recorded: Sequence[queries.RateInput], metric: Metric, series: str,
+          by: Sequence[str], bucket: bool) -> str:
+    """sum by (by[, le]) of the rate of `series`: from a recording rule when the rules
+    file records one that keeps every declared label, else from the raw series over
+    Grafana's $__rate_interval."""
+    declared = set(metric.label_names)
+    keep = (*by, "le") if bucket else tuple(by)
+    for rec in recorded:
+        if rec.series == series and declared <= set(rec.level):
+            return rec.read(by, _filters(metric.label_names))
+    return promql.aggregate("sum", keep, promql.rate(series, _filters(metric.label_names),
+                                                     promql.GRAFANA_RATE_INTERVAL))
+
+
+def _on_overview(alert: Alert, metric: Metric) -> bool:
+    """Whether the overview panel shows exactly what this alert evaluates."""
+    if tuple(sorted(alert.by)) != grouping(metric):
+        return False
+    if alert.kind == "quantile":
+        return True
+    if alert.kind == "rate":
+        return metric.type == "counter"
+    return alert.kind == "value"
+
+
+def limits(alert: Alert) -> tuple[Limit, ...]:
+    if alert.kind == "stale" and alert.stale_after is not None:
+        return (Limit(alert.stale_after.seconds, ">", alert.severity, alert.name),)
+    if alert.threshold is None or alert.op is None:
+        return ()
+    values = (alert.threshold, *(o.threshold for o in alert.overrides))
+    return tuple(Limit(v, alert.op, alert.severity, alert.name) for v in values)
+
+
+def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Panel]:
+    g = grouping(metric)
+    drawn = [a for a in metric.alerts if _on_overview(a, metric)]
+    lims = tuple(lim for a in drawn for lim in limits(a))
+    name = metric.name
+    if metric.type == "histogram":
+        qs = sorted({*metric.quantiles, *(a.quantile or 0 for a in drawn)})
+        rate = _rate(recorded, metric, f"{name}_bucket", g, True)
+        return [
+            Panel(f"{name}:quantiles", "timeseries",
+                  f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}",
+                  metric.help, tuple(Query(promql.histogram_quantile(q, rate),
+                                           _legend(g, conventions.quantile_name(q)))
+                                     for q in qs),
+                  unit(metric), lims, metrics=(name,)),
+            Panel(f"{name}:heatmap", "heatmap", f"{name}: distribution",
+                  metric.help, (Query(_rate(recorded, metric, f"{name}_bucket", (), True), "{{le}}",
+                                      heatmap=True),), unit(metric), metrics=(name,)),
+        ]
+    if metric.type == "summary":
+        qs = sorted({*metric.quantiles, *(a.quantile or 0 for a in drawn)})
+        sel = _filters(metric.label_names)
+        return [Panel(
+            f"{name}:quantiles", "timeseries",
+            f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}", metric.help,
+            tuple(Query(promql.aggregate("max", g, promql.selector(
+                name, (*sel, promql.number_matcher("quantile", q)))),
+                _legend(g, conventions.quantile_name(q))) for q in qs),
+            unit(metric), lims, metrics=(name,))]
+    if metric.type == "counter":
+        return [Panel(f"{name}:rate", "timeseries", f"{name}: rate", metric.help,
+                      (Query(_rate(recorded, metric, name, g, False), _legend(g, "", "rate")),),
+                      _rate_unit(metric), lims, metrics=(name,))]
+    if any(a.kind == "stale" for a in metric.alerts):
+        return []  # a timestamp: its age panel (from the stale alert) is the overview
+    raw = promql.selector(name, _filters(metric.label_names))
+    ops = ["max"] + (["min"] if any(a.op == "<" for a in drawn) else [])
+    return [Panel(f"{name}:value", "timeseries", f"{name}", metric.help,
+                  tuple(Query(promql.aggregate(op, g, raw), _legend(g, op if len(ops) > 1 else ""))
+                        for op in ops),
+                  unit(metric), lims, metrics=(name,))]
+
+
+def _alert_panel(alert: Alert, metric: Metric) -> Panel:
+    kept = [lb for lb in sorted(alert.by) if metric.label(lb) is not None]
+    expr = queries.quantity(alert, metric, _filters(kept))
+    if alert.kind == "stale":
+        panel_unit, title = "s", f"{metric.name}: age"
+    elif alert.kind == "ratio":
+        panel_unit, title = "percentunit", f"{metric.name} / {alert.ratio_metric}"
+    elif alert.kind == "rate":
+        panel_unit, title = _rate_unit(metric), f"{metric.name}: rate"
+    else:
+        panel_unit, title = unit(metric), conventions.quantity(alert, metric)
+    shown = (metric.name, *((alert.ratio_metric,) if alert.ratio_metric else ()))
+    return Panel(f"alert:{alert.name}", "timeseries", f"{alert.name}: {title}",
+                 f"What alert {alert.name} evaluates. {metric.help}",
+                 (Query(expr, _legend(sorted(alert.by))),), panel_unit, limits(alert),
+                 metrics=shown)
+
+
+def _metric_panels(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Panel]:
+    own = [_alert_panel(a, metric) for a in metric.alerts
+           if a.kind != "absent" and not _on_overview(a, metric)]
+    return _overview(metric, recorded) + own
+
+
+def _stat(key: str, title: str, panel_unit: str, description: str, query: Query,
+          colors: tuple[Step, ...]) -> Panel:
+    return Panel(key, "stat", title, description, (query,), panel_unit, steps=colors,
+                 width=6, height=4)
+
+
+def _slo_panels(svc: Service, slo: Slo) -> list[Panel]:
+    ident = sloqueries.ident(svc, slo)
+    b = burnrate.budget(slo.objective)
+    objective = burnrate.objective_ratio(slo.objective)
+
+    def rec(template: str, window: object = None) -> str:
+        return promql.selector(template.format(window=window), ident)
+
+    period_ratio = rec(conventions.SLO_ERROR_RATIO, slo.period)
+    key, name = f"slo:{slo.name}", slo.name
+    sli_steps = (Step(None, "red"), Step(objective, OK_COLOR))
+    budget_steps = (Step(None, "red"), Step(0.0, "orange"), Step(0.25, OK_COLOR))
+    burn_limits = tuple(
+        Limit(round(c.factor(slo.period), 6), ">", alert.severity, slo.alert_name)
+        for alert in slo.alerts for c in burnrate.conditions(alert.kind))
+    return [
+        _stat(f"{key}:sli", f"{name}: SLI over {slo.period}", "percentunit",
+              f"Share of good events over the SLO period; objective {slo.objective:g}%.",
+              Query(f"1 - {period_ratio}", "SLI"), sli_steps),
+        _stat(f"{key}:remaining", f"{name}: error budget remaining", "percentunit",
+              "1 - period burn rate: 100% untouched, 0 spent, negative overspent.",
+              Query(rec(conventions.SLO_REMAINING), "remaining"), budget_steps),
+        _stat(f"{key}:current-burn", f"{name}: burn rate (5m)", "short",
+              "5m error ratio / error budget: at 1 the budget lasts exactly the period.",
+              Query(rec(conventions.SLO_CURRENT_BURN), "burn rate"),
+              steps(burn_limits) or (Step(None, OK_COLOR),)),
+        _stat(f"{key}:period-burn", f"{name}: burn rate over {slo.period}", "short",
+              "Period error ratio / error budget: above 1 the period overspends.",
+              Query(rec(conventions.SLO_PERIOD_BURN), "burn rate"),
+              (Step(None, OK_COLOR), Step(1.0, "red"))),
+        Panel(f"{key}:burn", "timeseries", f"{name}: burn rate by window",
+              f"Error ratio / error budget ({promql.number(b)}) over each alert window; the "
+              f"lines are the page and ticket factors.",
+              tuple(Query(f"{rec(conventions.SLO_ERROR_RATIO, w)} / {promql.number(b)}", f"{w}")
+                    for w in burnrate.windows(slo.period) if w != slo.period),
+              "short", burn_limits),
+        Panel(f"{key}:budget", "timeseries", f"{name}: SLI and error budget remaining",
+              slo.description or f"SLO {name}.",
+              (Query(f"1 - {rec(conventions.SLO_ERROR_RATIO, burnrate.BASE_WINDOW)}", "SLI (5m)"),
+               Query(f"1 - {period_ratio}", f"SLI ({slo.period})"),
+               Query(rec(conventions.SLO_REMAINING), "error budget remaining")),
+              "percentunit", steps=(Step(None, OK_COLOR),)),
+    ]
+
+
+def _variables(svc: Service) -> tuple[Variable, ...]:
+    found: dict[str, list[str]] = {}
+    for metric in svc.metrics:
+        series = metric.name if metric.type in ("counter", "gauge") else f"{metric.name}_count"
+        for lb in metric.labels:
+            found.setdefault(lb.name, []).append(series)
+    out = []
+    for label, names in found.items():
+        source = names[0] if len(names) == 1 else promql.selector(
+            "", (Matcher("__name__", "=~", promql.alternation(names)),))
+        out.append(Variable(variable_name(label), label, f"label_values({source}, {label})"))
+    return tuple(out)
+
+
+def plan(svc: Service) -> Plan:
+    recorded = queries.recorded_rates(svc.metrics)
+    groups: dict[str, list[Panel]] = {}
+    for metric in svc.metrics:
+        groups.setdefault(metric.group or "Metrics", []).extend(
+            _metric_panels(metric, recorded))
+    rows = [Row(title, tuple(panels)) for title, panels in groups.items()]
+    if svc.slos:
+        rows.append(Row("SLOs", tuple(p for slo in svc.slos for p in _slo_panels(svc, slo))))
+    return Plan(_variables(svc), tuple(rows))

@@ -1,0 +1,186 @@
+"""grafana/<service>.json: the service's dashboard (SPEC 8), built with Grafana's own SDK
+(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in mcgen/panels.py.
+
+Reviewable in git: panel ids derive from what a panel shows (adding a metric does not
+renumber the others), refIds are A, B, ... in query order, the layout is computed, keys
+are sorted and nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from mcgen import conventions, panels
+from mcgen.spec.model import Model, Service
+
+GRID_WIDTH = 24
+_ID_SPACE = 10_000_000  # panel ids stay well inside JavaScript's safe integers
+
+
+def panel_id(key: str, taken: set[int]) -> int:
+    """Stable: a hash of the panel's key; the next free number on a collision."""
+    pid = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % _ID_SPACE + 1
+    while pid in taken:
+        pid = pid % _ID_SPACE + 1
+    taken.add(pid)
+    return pid
+
+
+def ref_id(index: int) -> str:
+    """A, B, ..., Z, AA, AB, ... (Grafana's own sequence)."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def layout(rows: tuple[panels.Row, ...]) -> list[tuple[panels.Row | panels.Panel, dict[str, int]]]:
+    """Rows full width; their panels left to right, wrapping at 24 columns, each line as
+    tall as its tallest panel, so nothing overlaps."""
+    placed: list[tuple[panels.Row | panels.Panel, dict[str, int]]] = []
+    y = 0
+    for row in rows:
+        placed.append((row, {"h": 1, "w": GRID_WIDTH, "x": 0, "y": y}))
+        y += 1
+        x, line = 0, 0
+        for panel in row.panels:
+            if x + panel.width > GRID_WIDTH:
+                x, y, line = 0, y + line, 0
+            placed.append((panel, {"h": panel.height, "w": panel.width, "x": x, "y": y}))
+            x += panel.width
+            line = max(line, panel.height)
+        y += line
+    return placed
+
+
+def _grid(grid: dict[str, int]) -> Any:
+    from grafana_foundation_sdk.models import dashboard as dm
+    return dm.GridPos(h=grid["h"], w=grid["w"], x=grid["x"], y=grid["y"])
+
+
+def _datasource() -> Any:
+    from grafana_foundation_sdk.models import dashboard as dm
+    return dm.DataSourceRef(type_val="prometheus", uid="${datasource}")
+
+
+def _thresholds(panel: panels.Panel) -> Any:
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    steps = panel.thresholds or (panels.Step(None, panels.OK_COLOR),)
+    return db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(
+        [dm.Threshold(value=s.value, color=s.color) for s in steps])
+
+
+def _targets(panel: panels.Panel) -> list[Any]:
+    from grafana_foundation_sdk.builders import prometheus
+    from grafana_foundation_sdk.models import prometheus as pm
+    out = []
+    for i, query in enumerate(panel.queries):
+        target = (prometheus.Dataquery().expr(query.expr).legend_format(query.legend)
+                  .ref_id(ref_id(i)).datasource(_datasource()))
+        if query.heatmap:
+            target = target.format(pm.PromQueryFormat.HEATMAP)
+        out.append(target)
+    return out
+
+
+def _panel(panel: panels.Panel, pid: int, grid: dict[str, int]) -> Any:
+    from grafana_foundation_sdk.builders import common as cb
+    from grafana_foundation_sdk.builders import heatmap, stat, timeseries
+    from grafana_foundation_sdk.models import common as cm
+    from grafana_foundation_sdk.models import heatmap as hm
+    builder: Any
+    if panel.kind == "heatmap":
+        builder = (heatmap.Panel().calculate(False)
+                   .color(heatmap.HeatmapColorOptions().mode(hm.HeatmapColorMode.SCHEME)
+                          .scheme("Oranges").scale(hm.HeatmapColorScale.EXPONENTIAL)
+                          .exponent(0.5).steps(64).fill("dark-orange").reverse(False))
+                   .y_axis(heatmap.YAxisConfig().unit(panel.unit))
+                   .rows_frame(heatmap.RowsHeatmapOptions().layout(cm.HeatmapCellLayout.LE))
+                   .cell_gap(1).show_legend().mode(cm.TooltipDisplayMode.SINGLE))
+    elif panel.kind == "stat":
+        builder = (stat.Panel().graph_mode(cm.BigValueGraphMode.AREA)
+                   .color_mode(cm.BigValueColorMode.VALUE)
+                   .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]))
+                   .unit(panel.unit).thresholds(_thresholds(panel)))
+    else:
+        builder = (timeseries.Panel().unit(panel.unit).thresholds(_thresholds(panel))
+                   .thresholds_style(cb.GraphThresholdsStyleConfig().mode(
+                       cm.GraphThresholdsStyleMode.LINE if panel.limits
+                       else cm.GraphThresholdsStyleMode.OFF))
+                   .legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
+                           .placement(cm.LegendPlacement.BOTTOM).show_legend(True)
+                           .calcs(["lastNotNull", "max"]))
+                   .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI)
+                            .sort(cm.SortOrder.DESCENDING)))
+    return (builder.id(pid).title(panel.title).description(panel.description)
+            .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel)))
+
+
+def _variables(plan: panels.Plan) -> list[Any]:
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
+    for var in plan.variables:
+        out.append(db.QueryVariable(var.name).label(var.label).datasource(_datasource())
+                   .query(var.query).multi(True).include_all(True).all_value(".*")
+                   .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+                   .sort(dm.VariableSort.ALPHABETICAL_ASC)
+                   .current(dm.VariableOption(selected=True, text="All", value="$__all")))
+    return out
+
+
+def _annotations(svc: Service) -> list[Any]:
+    """Grafana's own annotations, and this service's firing alerts from ALERTS."""
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+
+    from mcgen import promql
+    builtin = (db.AnnotationQuery().name("Annotations & Alerts").built_in(1).enable(True)
+               .hide(True).icon_color("rgba(0, 211, 255, 1)").type("dashboard")
+               .datasource(dm.DataSourceRef(type_val="grafana", uid="-- Grafana --")))
+    alerts = promql.selector("ALERTS", (promql.Matcher("alertstate", "=", "firing"),
+                                        promql.Matcher("service", "=", svc.name)))
+    firing = (db.AnnotationQuery().name("Firing alerts").enable(True).hide(False)
+              .icon_color("red").datasource(_datasource()).expr(alerts))
+    return [builtin, firing]
+
+
+def dashboard(svc: Service) -> dict[str, Any]:
+    """The dashboard as a JSON-ready dict."""
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models import dashboard as dm
+    board = svc.dashboard
+    plan = panels.plan(svc)
+    header = conventions.header(svc, "").replace("\n ", " ").strip()
+    what = f"{svc.description.strip()}\n\n" if svc.description else ""
+    builder = (db.Dashboard(board.title).uid(board.uid).tags(list(board.tags))
+               .description(f"{what}{header}").time(board.time_from, "now")
+               .timezone("browser").tooltip(dm.DashboardCursorSync.CROSSHAIR)
+               .editable().variables(_variables(plan)).annotations(_annotations(svc)))
+    if board.refresh:
+        builder = builder.refresh(board.refresh)
+    taken: set[int] = set()
+    for item, grid in layout(plan.rows):
+        if isinstance(item, panels.Row):
+            builder = builder.with_row(db.Row(item.title).id(panel_id(f"row:{item.title}", taken))
+                                       .grid_pos(_grid(grid)))
+        else:
+            builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid))
+    data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    for var in data["templating"]["list"]:
+        # The SDK gives every variable an interval variable's settings; Grafana's model
+        # has them on interval variables only.
+        for key in ("auto", "auto_count", "auto_min"):
+            var.pop(key, None)
+    return data
+
+
+def render(svc: Service, model: Model) -> dict[str, str]:
+    text = json.dumps(dashboard(svc), indent=2, sort_keys=True, ensure_ascii=False)
+    return {conventions.dashboard_path(svc.name): text + "\n"}

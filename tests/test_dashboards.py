@@ -1,0 +1,182 @@
+"""Dashboards: structural checks on every example and golden case, the checks themselves
+(each can fail), stable ids and layout, thresholds coloured by severity, recording-rule
+reuse, and byte-identical output."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcgen import api, conventions, dashboard_check, panels
+from mcgen.spec.model import Service
+from mcgen.targets import dashboards
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_SETS = [ROOT / "specs", *sorted((ROOT / "tests" / "golden").glob("*/specs"))]
+
+
+def _boards(paths: list[Path]) -> list[tuple[Service, dict[str, Any], str]]:
+    model = api.validate(paths)
+    files = api.render(paths)
+    return [(svc, json.loads(files[conventions.dashboard_path(svc.name)]),
+             files[conventions.rules_path(svc.name)]) for svc in model.services]
+
+
+@pytest.mark.parametrize("specs", SPEC_SETS, ids=lambda p: p.parent.name)
+def test_every_dashboard_passes_the_structural_checks(specs: Path, in_root: Path) -> None:
+    for svc, board, _ in _boards([specs.relative_to(ROOT)]):
+        assert dashboard_check.problems(board, svc) == [], svc.name
+
+
+@pytest.mark.parametrize("specs", SPEC_SETS, ids=lambda p: p.parent.name)
+def test_recorded_series_on_dashboards_are_recorded(specs: Path, in_root: Path) -> None:
+    """Panels reuse recording rules; every recorded name they read is in the rules file."""
+    for svc, board, rules in _boards([specs.relative_to(ROOT)]):
+        recorded = set(re.findall(r"- record: (\S+)", rules))
+        exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+        used = {n for e in exprs for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*:[A-Za-z0-9_:]+", e)}
+        assert used and used <= recorded, (svc.name, used - recorded)
+
+
+def test_overview_reads_the_recorded_rate_and_filters_by_every_label(in_root: Path) -> None:
+    (svc, board, _), = [b for b in _boards([Path("specs")]) if b[0].name == "codehub"]
+    by_title = {p["title"]: p for p in board["panels"]}
+    quantiles = by_title["codehub_workspace_operation_duration_seconds: P50 / P95 / P99"]
+    exprs = [t["expr"] for t in quantiles["targets"]]
+    assert exprs[1] == (
+        "histogram_quantile(0.95, sum by (operation, le) "
+        "(operation_le:codehub_workspace_operation_duration_seconds_bucket:rate5m"
+        '{operation=~"${operation}"}))')
+    assert [t["refId"] for t in quantiles["targets"]] == ["A", "B", "C"]
+    # The SLA overrides (5 s) and the alert's own 10 s are both drawn, in the alert's colour.
+    steps = quantiles["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps == [{"color": "green", "value": None}, {"color": "orange", "value": 5.0},
+                     {"color": "orange", "value": 10.0}]
+    assert quantiles["fieldConfig"]["defaults"]["unit"] == "s"
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["operation"]["query"] == (
+        'label_values({__name__=~"codehub_workspace_last_operation_timestamp|'
+        'codehub_workspace_operation_duration_seconds_count"}, operation)')
+    assert all("auto" not in v and "auto_count" not in v for v in variables.values())
+
+
+def test_slo_panels_show_sli_burn_and_budget(in_root: Path) -> None:
+    (svc, board, _), = [b for b in _boards([Path("specs")]) if b[0].name == "codehub"]
+    slo = svc.slos[0]
+    mine = [p for p in board["panels"] if p["title"].startswith(f"{slo.name}:")]
+    kinds = sorted(p["type"] for p in mine)
+    assert kinds == ["stat", "stat", "stat", "stat", "timeseries", "timeseries"]
+    burn = next(p for p in mine if p["title"].endswith("burn rate by window"))
+    values = [s["value"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert values == [None, 1.0, 3.0, 6.0, 14.4]  # ticket f4, f3, page f2, f1
+    colours = [s["color"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert colours == ["green", "orange", "orange", "red", "red"]  # warning, then critical
+
+
+def test_thresholds_colour_every_range_by_the_worst_alert() -> None:
+    lim = panels.Limit
+    assert panels.steps([lim(10, ">", "warning", "A"), lim(20, ">", "critical", "B")]) == (
+        panels.Step(None, "green"), panels.Step(10, "orange"), panels.Step(20, "red"))
+    # A `below` alert colours what lies under its threshold.
+    assert panels.steps([lim(50, "<", "critical", "A")]) == (
+        panels.Step(None, "red"), panels.Step(50, "green"))
+    assert panels.steps([lim(5, "<", "info", "A"), lim(100, ">", "warning", "B")]) == (
+        panels.Step(None, "blue"), panels.Step(5, "green"), panels.Step(100, "orange"))
+    assert panels.steps([]) == ()
+
+
+def test_panel_ids_are_stable_and_unique() -> None:
+    taken: set[int] = set()
+    first = dashboards.panel_id("metric:x:quantiles", taken)
+    again = dashboards.panel_id("metric:x:quantiles", taken)  # a collision: next free id
+    assert again == first % dashboards._ID_SPACE + 1
+    assert dashboards.panel_id("metric:x:quantiles", set()) == first
+    assert [dashboards.ref_id(i) for i in (0, 1, 25, 26, 27, 701, 702)] == \
+        ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_adding_a_metric_keeps_the_other_panel_ids(tmp_path: Path) -> None:
+    spec = (ROOT / "tests/golden/minimal/specs").glob("*.yaml").__next__().read_text()
+    (tmp_path / "a.yaml").write_text(spec)
+    before = {p["title"]: p["id"] for p in _boards([tmp_path / "a.yaml"])[0][1]["panels"]}
+    extra = spec.rstrip() + (
+        "\n  - name: shop_extra_total\n    type: counter\n    help: Extra.\n")
+    (tmp_path / "a.yaml").write_text(extra)
+    after = {p["title"]: p["id"] for p in _boards([tmp_path / "a.yaml"])[0][1]["panels"]}
+    assert len(after) == len(before) + 1
+    assert all(after[t] == i for t, i in before.items())
+
+
+def test_layout_wraps_at_24_columns_without_overlap() -> None:
+    wide = [panels.Panel(f"k{i}", "timeseries", f"t{i}", "", (), "short", width=w)
+            for i, w in enumerate((12, 6, 6, 12, 18, 6, 24))]
+    rows = (panels.Row("a", tuple(wide[:4])), panels.Row("b", tuple(wide[4:])))
+    placed = [g for _, g in dashboards.layout(rows)]
+    board = {"panels": [{"id": i, "title": str(i), "gridPos": g} for i, g in enumerate(placed)]}
+    assert dashboard_check.layout_problems(board) == []
+    assert [(g["x"], g["y"]) for g in placed] == [
+        (0, 0), (0, 1), (12, 1), (18, 1), (0, 9), (0, 17), (0, 18), (18, 18), (0, 26)]
+
+
+def _codehub() -> tuple[Service, dict[str, Any]]:
+    svc, board, _ = next(b for b in _boards([ROOT / "specs"]) if b[0].name == "codehub")
+    return svc, board
+
+
+@pytest.mark.parametrize("breakage", [
+    "duplicate id", "overlap", "outside grid", "repeated refId", "no datasource",
+    "undefined variable", "threshold dropped", "metric dropped", "burn factor dropped",
+])
+def test_structural_checks_catch_breakage(breakage: str) -> None:
+    svc, good = _codehub()
+    board = copy.deepcopy(good)
+    real = [p for p in board["panels"] if p["type"] != "row"]
+    first, second = real[0], real[1]
+    if breakage == "duplicate id":
+        second["id"] = first["id"]
+    elif breakage == "overlap":
+        second["gridPos"] = dict(first["gridPos"], x=first["gridPos"]["x"] + 1)
+    elif breakage == "outside grid":
+        first["gridPos"]["w"] = 30
+    elif breakage == "repeated refId":
+        first["targets"][1]["refId"] = "A"
+    elif breakage == "no datasource":
+        first["targets"][0]["datasource"] = {"type": "prometheus", "uid": "prom"}
+    elif breakage == "undefined variable":
+        first["targets"][0]["expr"] += ' * on() group_left() up{x=~"${nope}"}'
+    elif breakage == "threshold dropped":
+        first["fieldConfig"]["defaults"]["thresholds"]["steps"] = [{"color": "green",
+                                                                    "value": None}]
+    elif breakage == "metric dropped":
+        for p in board["panels"]:
+            for t in p.get("targets", []):
+                t["expr"] = t["expr"].replace(svc.metrics[0].name, "something_else")
+    else:
+        for p in board["panels"]:  # f1 = 14.4, from the burn-rate panel and the stat
+            found = p.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {})
+            found["steps"] = [s for s in found.get("steps", []) if s["value"] != 14.4]
+    assert dashboard_check.problems(board, svc) != []
+
+
+def test_generation_is_byte_identical_across_processes(tmp_path: Path, in_root: Path) -> None:
+    outs = []
+    for i in range(2):
+        out = tmp_path / str(i)
+        subprocess.run([sys.executable, "-m", "mcgen", "generate", "--out", str(out)],
+                       check=True, capture_output=True, env=dict(os.environ, PYTHONHASHSEED=str(i)))
+        outs.append({p.relative_to(out): p.read_bytes() for p in out.rglob("*.json")})
+    assert outs[0] == outs[1] and len(outs[0]) == 3
+
+
+def test_uid_is_derived_from_the_service_within_40_characters() -> None:
+    assert conventions.dashboard_uid("shop") == "mcgen-shop"
+    long = conventions.dashboard_uid("a" * 60)
+    assert len(long) == 40 and long == conventions.dashboard_uid("a" * 60)
