@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv promtool node generate test check bench clean distclean
+.PHONY: help venv promtool node grafana-schema generate test check bench clean distclean
 
 help:
 	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
@@ -40,10 +40,21 @@ promtool:
 node:
 	@command -v node >/dev/null 2>&1 || bash scripts/install-tool.sh node nodejs
 
+# The dashboards' type check against @grafana/schema (tests/test_dashboard_schema.py) runs tsc
+# from tests/grafana_schema/node_modules: (re)installed from package-lock.json whenever it is
+# missing or older than the lock file.
+SCHEMA_NPM := tests/grafana_schema
+grafana-schema: node
+	@if [ ! -f $(SCHEMA_NPM)/node_modules/.package-lock.json ] || \
+	    [ $(SCHEMA_NPM)/package-lock.json -nt $(SCHEMA_NPM)/node_modules/.package-lock.json ]; then \
+	    command -v npm >/dev/null 2>&1 || bash scripts/install-tool.sh npm npm; \
+	    npm ci --prefix $(SCHEMA_NPM) --no-audit --no-fund; \
+	fi
+
 generate: $(STAMP)
 	$(BIN)/mcgen generate
 
-test: $(STAMP) promtool node
+test: $(STAMP) promtool node grafana-schema
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -171,7 +171,12 @@ def _on_overview(alert: Alert, metric: Metric) -> bool:
         return True
     if alert.kind == "rate":
         return metric.type == "counter"
-    return alert.kind == "value"
+    return alert.kind == "value" and not _timestamp(metric)
+
+
+def _timestamp(metric: Metric) -> bool:
+    """A gauge holding a unix time (it has a staleness alert): shown as its age."""
+    return any(a.kind == "stale" for a in metric.alerts)
 
 
 def limits(alert: Alert) -> tuple[Limit, ...]:
@@ -216,8 +221,8 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
         return [Panel(f"{name}:rate", "timeseries", f"{name}: rate", metric.help,
                       (Query(_rate(recorded, metric, name, g, False), _legend(g, "", "rate")),),
                       _rate_unit(metric), lims, metrics=(name,))]
-    if any(a.kind == "stale" for a in metric.alerts):
-        return []  # a timestamp: its age panel (from the stale alert) is the overview
+    if _timestamp(metric):
+        return []  # its age panel (from the stale alert) is the overview
     raw = promql.selector(name, _filters(metric.label_names))
     ops = ["max"] + (["min"] if any(a.op == "<" for a in drawn) else [])
     return [Panel(f"{name}:value", "timeseries", f"{name}", metric.help,

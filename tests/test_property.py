@@ -20,6 +20,7 @@ per example). Without promtool the test is skipped, except under CI=true, where 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, note, settings
 from spec_strategies import REGRESSIONS, Example, examples, own_threshold_reachable
 
-from mcgen import api
+from mcgen import api, conventions, dashboard_check
 from mcgen.errors import SpecError
 
 EXAMPLES = int(os.environ.get("MCGEN_PROPERTY_EXAMPLES", "40"))
@@ -246,6 +247,11 @@ def check_example(example: Example, promtool: str,
         for spec in specs:
             doc = yaml.safe_load((prom / f"{spec['service']}.test.yml").read_text("utf-8"))
             _check_every_threshold_fires(spec, doc)
+
+        # Dashboards: every metric and threshold shown, layout and queries sound.
+        for svc in api.validate([spec_dir]).services:
+            board = json.loads(files[conventions.dashboard_path(svc.name)])
+            assert dashboard_check.problems(board, svc) == [], svc.name
 
         ok, output = _run([promtool, "test", "rules", *tests], prom)
         if not ok:

@@ -134,20 +134,25 @@ def _variables(plan: panels.Plan) -> list[Any]:
     return out
 
 
-def _annotations(svc: Service) -> list[Any]:
-    """Grafana's own annotations, and this service's firing alerts from ALERTS."""
+def _annotations() -> list[Any]:
+    """Grafana's own annotations, and this service's firing alerts (see _firing)."""
     from grafana_foundation_sdk.builders import dashboard as db
     from grafana_foundation_sdk.models import dashboard as dm
-
-    from mcgen import promql
     builtin = (db.AnnotationQuery().name("Annotations & Alerts").built_in(1).enable(True)
                .hide(True).icon_color("rgba(0, 211, 255, 1)").type("dashboard")
                .datasource(dm.DataSourceRef(type_val="grafana", uid="-- Grafana --")))
+    firing = (db.AnnotationQuery().name("Firing alerts").enable(True).hide(False)
+              .icon_color("red").datasource(_datasource()))
+    return [builtin, firing]
+
+
+def _firing(svc: Service) -> dict[str, str]:
+    """The Prometheus query of the firing-alerts annotation, in `target` where Grafana's
+    schema has it (the SDK's builder only types Grafana's own annotation targets)."""
+    from mcgen import promql
     alerts = promql.selector("ALERTS", (promql.Matcher("alertstate", "=", "firing"),
                                         promql.Matcher("service", "=", svc.name)))
-    firing = (db.AnnotationQuery().name("Firing alerts").enable(True).hide(False)
-              .icon_color("red").datasource(_datasource()).expr(alerts))
-    return [builtin, firing]
+    return {"expr": alerts, "refId": "Anno"}
 
 
 def dashboard(svc: Service) -> dict[str, Any]:
@@ -162,7 +167,7 @@ def dashboard(svc: Service) -> dict[str, Any]:
     builder = (db.Dashboard(board.title).uid(board.uid).tags(list(board.tags))
                .description(f"{what}{header}").time(board.time_from, "now")
                .timezone("browser").tooltip(dm.DashboardCursorSync.CROSSHAIR)
-               .editable().variables(_variables(plan)).annotations(_annotations(svc)))
+               .editable().variables(_variables(plan)).annotations(_annotations()))
     if board.refresh:
         builder = builder.refresh(board.refresh)
     taken: set[int] = set()
@@ -173,6 +178,7 @@ def dashboard(svc: Service) -> dict[str, Any]:
         else:
             builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid))
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    data["annotations"]["list"][1]["target"] = _firing(svc)
     for var in data["templating"]["list"]:
         # The SDK gives every variable an interval variable's settings; Grafana's model
         # has them on interval variables only.
