@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcgen import promtool, write
+from mcgen import push as pushing
 from mcgen.conventions import header_source
 from mcgen.errors import UsageError
 from mcgen.spec.model import Model
@@ -75,18 +77,30 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
     """Generated files in `out` that no spec produces any more: their spec is gone, or
     it was part of this run and produced other files (the service was renamed)."""
     found = []
-    for path in sorted((out / "prometheus").glob("*.yml")):
+    for path in sorted([*(out / "prometheus").glob("*.yml"), *(out / "grafana").glob("*.json")]):
         rel = path.relative_to(out).as_posix()
         if rel in files:
             continue
-        with path.open(encoding="utf-8", errors="replace") as handle:
-            spec = header_source(handle.readline())
+        spec = _generated_from(path)
         if spec is None:
             continue
         spec_path = _repo_root(out) / spec
         if spec in sources or not spec_path.exists():
             found.append((rel, spec))
     return found
+
+
+def _generated_from(path: Path) -> str | None:
+    """The spec a generated file names: in its first line, or for a dashboard (JSON has no
+    comments) on the last line of its description."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        if path.suffix != ".json":
+            return header_source(handle.readline())
+        try:
+            description = json.load(handle).get("description", "")
+        except (ValueError, AttributeError):
+            return None
+    return header_source(str(description).splitlines()[-1]) if description else None
 
 
 def _repo_root(out: Path) -> Path:
@@ -101,3 +115,18 @@ def test(out: Path = DEFAULT_OUT) -> promtool.Result:
         raise UsageError(f"{out / 'prometheus'}: no promtool tests (*.test.yml) there; "
                          "run `mcgen generate` first, or give --out")
     return promtool.test_rules(tests, out)
+
+
+def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | None = None, *,
+         url: str | None = None, dry_run: bool = False, message: str | None = None,
+         insecure: bool = False, timeout: float = 10.0,
+         show: pushing.Show = lambda line, ok: None) -> pushing.Report:
+    """Import the dashboards committed under `out` into Grafana (URL from `url` or
+    GRAFANA_URL, token from GRAFANA_TOKEN). Usage errors (no URL or token, a stale or
+    missing dashboard file) are raised before any request; `show` gets a line per
+    dashboard as it goes."""
+    from mcgen import grafana
+    where = grafana.target(url, insecure, timeout)
+    pushing.check_message(message)
+    dashboards = pushing.committed(validate(paths, env), out)
+    return pushing.run(dashboards, where, dry_run=dry_run, message=message, show=show)

@@ -137,6 +137,33 @@ def schema() -> None:
     _run(action)
 
 
+@app.command()
+def push(
+    paths: Paths = None, out: Out = Path("generated"), env: Env = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="Grafana's root URL (default: $GRAFANA_URL). The token is read from "
+        "$GRAFANA_TOKEN only.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say what would be created or updated; change nothing.")] = False,
+    message: Annotated[str | None, typer.Option(
+        "--message", help="Version message in Grafana's history "
+        "(default: mcgen: generated from <spec>).", show_default=False)] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="Skip TLS certificate checks (prefer REQUESTS_CA_BUNDLE).")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds to wait for each answer from Grafana.")] = 10.0,
+) -> None:
+    """Import the generated dashboards into Grafana over its HTTP API."""
+    def action() -> int:
+        from mcgen import api
+        report = api.push(paths, out, env, url=url, dry_run=dry_run, message=message,
+                          insecure=insecure, timeout=timeout,
+                          show=lambda line, ok: typer.echo(line, err=not ok))
+        typer.echo(report.summary())
+        return 0 if report.ok else 1
+    _run(action)
+
+
 def main() -> None:
     try:
         app(prog_name="mcgen")

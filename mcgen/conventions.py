@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from mcgen import promql
-from mcgen.spec.model import Alert, Metric, Service
+from mcgen.spec.model import Alert, Metric, Model, Service
 
 GENERATED_BY = "mcgen"
 
@@ -158,3 +158,13 @@ def default_description(alert: Alert, metric: Metric) -> str:
         return (f"{metric.name}{_series(alert)} was last updated "
                 f"{value_format(alert, metric)} ago.")
     return f"{quantity(alert, metric)}{_series(alert)} is {value_format(alert, metric)}."
+
+
+def model_header(model: Model, comment: str = "#") -> str:
+    """`header` for a file generated from every spec of a run rather than one."""
+    sources = ", ".join(sorted(s.source for s in model.services))
+    env = next((s.environment for s in model.services if s.environment), None)
+    flag = f" --env {env}" if env else ""
+    where = f" (environment {env})" if env else ""
+    return (f"{comment} {HEADER_PREFIX}{sources}{where}. Do not edit by hand:\n"
+            f"{comment} change the specs and run `mcgen generate{flag}`.\n")

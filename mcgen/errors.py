@@ -52,6 +52,13 @@ class ToolError(McgenError):
     exit_code = 2
 
 
+class RemoteError(McgenError):
+    """A remote service (Grafana) cannot be used at all: unreachable, or it refuses the
+    credentials. The run found a problem rather than being called wrongly, hence 1."""
+
+    exit_code = 1
+
+
 def shorten(value: object, limit: int = 40) -> str:
     """A value for an error message: never huge, never multi-line."""
     text = repr(value).replace("\n", "\\n")

@@ -194,6 +194,7 @@ def test_check_reports_orphans_of_a_renamed_service(project: Path, no_promtool: 
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1
     assert "generated/prometheus/codehub.rules.yml: orphan" in result.stderr
+    assert "generated/grafana/codehub.json: orphan" in result.stderr
     assert "codehub2" not in result.stderr
 
 
