@@ -100,24 +100,20 @@ def color(severity: str) -> str:
 
 
 def steps(limits: Sequence[Limit]) -> tuple[Step, ...]:
-    """Colour every range of values by the worst alert that fires there; green where none
-    does. Each threshold starts a step, so each is drawn as a line."""
-    points = sorted({lim.value for lim in limits})
-    if not points:
+    """A step at every threshold, coloured by the most severe alert with that threshold
+    whatever its direction: Grafana draws each step's line in the step's colour (a
+    `below` threshold coloured by the range above it would be drawn green). The base is
+    green. On a stat panel the steps colour ranges, which for `above` thresholds is
+    exactly where the alerts fire."""
+    worst: dict[float, Limit] = {}
+    for lim in limits:
+        if _RANK.get(lim.severity, 2) > _RANK.get(worst.get(lim.value, lim).severity, 2) \
+                or lim.value not in worst:
+            worst[lim.value] = lim
+    if not worst:
         return ()
-
-    def at(x: float) -> str:
-        firing = [lim for lim in limits if (x > lim.value if lim.op == ">" else x < lim.value)]
-        if not firing:
-            return OK_COLOR
-        return color(max(firing, key=lambda lim: _RANK.get(lim.severity, 2)).severity)
-
-    # A value just past each point, and one below the first, tell each range's colour.
-    probes = [points[0] - 1.0] + [
-        (p + points[i + 1]) / 2 if i + 1 < len(points) else p + abs(p) + 1.0
-        for i, p in enumerate(points)]
-    return (Step(None, at(probes[0])),
-            *(Step(p, at(probe)) for p, probe in zip(points, probes[1:], strict=True)))
+    return (Step(None, OK_COLOR),
+            *(Step(v, color(worst[v].severity)) for v in sorted(worst)))
 
 
 def variable_name(label: str) -> str:
@@ -164,10 +160,12 @@ def _rate(recorded: Sequence[queries.RateInput], metric: Metric, series: str,
 
 
 def _on_overview(alert: Alert, metric: Metric) -> bool:
-    """Whether the overview panel shows exactly what this alert evaluates."""
-    if tuple(sorted(alert.by)) != grouping(metric):
+    """Whether the overview panel shows exactly what this alert evaluates: the same
+    quantity, by the same labels, over every series (a `select` would leave series on
+    the overview that cross the line but can never fire)."""
+    if tuple(sorted(alert.by)) != grouping(metric) or alert.select:
         return False
-    if alert.kind == "quantile":
+    if alert.kind in ("quantile", "stale"):
         return True
     if alert.kind == "rate":
         return metric.type == "counter"
@@ -222,7 +220,10 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
                       (Query(_rate(recorded, metric, name, g, False), _legend(g, "", "rate")),),
                       _rate_unit(metric), lims, metrics=(name,))]
     if _timestamp(metric):
-        return []  # its age panel (from the stale alert) is the overview
+        return [Panel(f"{name}:age", "timeseries", f"{name}: age", metric.help,
+                      (Query("time() - " + promql.aggregate(
+                          "max", g, promql.selector(name, _filters(metric.label_names))),
+                          _legend(g, "", "age")),), "s", lims, metrics=(name,))]
     raw = promql.selector(name, _filters(metric.label_names))
     ops = ["max"] + (["min"] if any(a.op == "<" for a in drawn) else [])
     return [Panel(f"{name}:value", "timeseries", f"{name}", metric.help,
@@ -234,19 +235,31 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
 def _alert_panel(alert: Alert, metric: Metric) -> Panel:
     kept = [lb for lb in sorted(alert.by) if metric.label(lb) is not None]
     expr = queries.quantity(alert, metric, _filters(kept))
+    shown = promql.selector(metric.name, alert.select)
     if alert.kind == "stale":
-        panel_unit, title = "s", f"{metric.name}: age"
+        panel_unit, title = "s", f"age of {shown}"
     elif alert.kind == "ratio":
-        panel_unit, title = "percentunit", f"{metric.name} / {alert.ratio_metric}"
-    elif alert.kind == "rate":
-        panel_unit, title = _rate_unit(metric), f"{metric.name}: rate"
+        panel_unit = "percentunit"
+        title = f"{shown} / {promql.selector(alert.ratio_metric or '', alert.ratio_select)}"
     else:
-        panel_unit, title = unit(metric), conventions.quantity(alert, metric)
-    shown = (metric.name, *((alert.ratio_metric,) if alert.ratio_metric else ()))
+        panel_unit = _rate_unit(metric) if alert.kind == "rate" else unit(metric)
+        title = conventions.quantity(alert, metric).replace(metric.name, shown, 1)
+    metrics = (metric.name, *((alert.ratio_metric,) if alert.ratio_metric else ()))
     return Panel(f"alert:{alert.name}", "timeseries", f"{alert.name}: {title}",
-                 f"What alert {alert.name} evaluates. {metric.help}",
+                 f"What alert {alert.name} evaluates{_where(alert)}. {metric.help}",
                  (Query(expr, _legend(sorted(alert.by))),), panel_unit, limits(alert),
-                 metrics=shown)
+                 metrics=metrics)
+
+
+def _where(alert: Alert) -> str:
+    """Which series each threshold of an alert with overrides applies to (the lines are
+    drawn for every series)."""
+    if not alert.overrides:
+        return ""
+    parts = [f"{promql.number(o.threshold)} where {', '.join(str(m) for m in o.match)}"
+             for o in alert.overrides]
+    return (f"; thresholds: {'; '.join(parts)}; "
+            f"{promql.number(alert.threshold or 0)} elsewhere")
 
 
 def _metric_panels(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Panel]:
@@ -296,13 +309,16 @@ def _slo_panels(svc: Service, slo: Slo) -> list[Panel]:
               f"lines are the page and ticket factors.",
               tuple(Query(f"{rec(conventions.SLO_ERROR_RATIO, w)} / {promql.number(b)}", f"{w}")
                     for w in burnrate.windows(slo.period) if w != slo.period),
-              "short", burn_limits),
-        Panel(f"{key}:budget", "timeseries", f"{name}: SLI and error budget remaining",
+              "short", burn_limits, width=8),
+        Panel(f"{key}:sli-over-time", "timeseries", f"{name}: SLI",
               slo.description or f"SLO {name}.",
-              (Query(f"1 - {rec(conventions.SLO_ERROR_RATIO, burnrate.BASE_WINDOW)}", "SLI (5m)"),
-               Query(f"1 - {period_ratio}", f"SLI ({slo.period})"),
-               Query(rec(conventions.SLO_REMAINING), "error budget remaining")),
-              "percentunit", steps=(Step(None, OK_COLOR),)),
+              (Query(f"1 - {rec(conventions.SLO_ERROR_RATIO, burnrate.BASE_WINDOW)}", "5m"),
+               Query(f"1 - {period_ratio}", f"{slo.period}")),
+              "percentunit", steps=sli_steps, width=8),
+        Panel(f"{key}:budget", "timeseries", f"{name}: error budget remaining",
+              "1 - period burn rate over time.",
+              (Query(rec(conventions.SLO_REMAINING), "remaining"),),
+              "percentunit", steps=budget_steps, width=8),
     ]
 
 

@@ -73,7 +73,7 @@ def test_slo_panels_show_sli_burn_and_budget(in_root: Path) -> None:
     slo = svc.slos[0]
     mine = [p for p in board["panels"] if p["title"].startswith(f"{slo.name}:")]
     kinds = sorted(p["type"] for p in mine)
-    assert kinds == ["stat", "stat", "stat", "stat", "timeseries", "timeseries"]
+    assert kinds == ["stat"] * 4 + ["timeseries"] * 3
     burn = next(p for p in mine if p["title"].endswith("burn rate by window"))
     values = [s["value"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert values == [None, 1.0, 3.0, 6.0, 14.4]  # ticket f4, f3, page f2, f1
@@ -81,16 +81,33 @@ def test_slo_panels_show_sli_burn_and_budget(in_root: Path) -> None:
     assert colours == ["green", "orange", "orange", "red", "red"]  # warning, then critical
 
 
-def test_thresholds_colour_every_range_by_the_worst_alert() -> None:
+def test_threshold_lines_take_the_colour_of_their_alert() -> None:
     lim = panels.Limit
     assert panels.steps([lim(10, ">", "warning", "A"), lim(20, ">", "critical", "B")]) == (
         panels.Step(None, "green"), panels.Step(10, "orange"), panels.Step(20, "red"))
-    # A `below` alert colours what lies under its threshold.
+    # A `below` threshold is drawn in its alert's colour too (not in the green above it).
     assert panels.steps([lim(50, "<", "critical", "A")]) == (
-        panels.Step(None, "red"), panels.Step(50, "green"))
-    assert panels.steps([lim(5, "<", "info", "A"), lim(100, ">", "warning", "B")]) == (
-        panels.Step(None, "blue"), panels.Step(5, "green"), panels.Step(100, "orange"))
+        panels.Step(None, "green"), panels.Step(50, "red"))
+    # Two alerts on one value: the more severe colour wins; unknown severities are warnings.
+    assert panels.steps([lim(5, "<", "info", "A"), lim(5, ">", "page", "B"),
+                         lim(100, ">", "info", "C")]) == (
+        panels.Step(None, "green"), panels.Step(5, "orange"), panels.Step(100, "blue"))
     assert panels.steps([]) == ()
+
+
+def test_alerts_with_a_select_get_their_own_panel(in_root: Path) -> None:
+    """The overview would show excluded series crossing a line that cannot fire for them."""
+    (svc, board, _), = [b for b in _boards([Path("specs")]) if b[0].name == "codehub"]
+    by_title = {p["title"]: p for p in board["panels"]}
+    overview = by_title["codehub_ws_errors_total: rate"]
+    assert "steps" not in overview["fieldConfig"]["defaults"]["thresholds"] or \
+        [s["value"] for s in overview["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None]
+    own = next(p for t, p in by_title.items() if t.startswith("WebSocketErrorsHigh: "))
+    assert 'error_type!="connection_closed"' in own["title"]
+    assert 'error_type!="connection_closed"' in own["targets"][0]["expr"]
+    custom = own["fieldConfig"]["defaults"]["custom"]
+    assert custom["thresholdsStyle"] == {"mode": "line"}
+    assert custom["axisSoftMin"] == 0 and custom["axisSoftMax"] == 0.1
 
 
 def test_panel_ids_are_stable_and_unique() -> None:

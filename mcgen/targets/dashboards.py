@@ -108,15 +108,20 @@ def _panel(panel: panels.Panel, pid: int, grid: dict[str, int]) -> Any:
                    .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]))
                    .unit(panel.unit).thresholds(_thresholds(panel)))
     else:
+        lines = [s.value for s in panel.thresholds if s.value is not None]
         builder = (timeseries.Panel().unit(panel.unit).thresholds(_thresholds(panel))
                    .thresholds_style(cb.GraphThresholdsStyleConfig().mode(
-                       cm.GraphThresholdsStyleMode.LINE if panel.limits
+                       cm.GraphThresholdsStyleMode.LINE if lines
                        else cm.GraphThresholdsStyleMode.OFF))
                    .legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
                            .placement(cm.LegendPlacement.BOTTOM).show_legend(True)
                            .calcs(["lastNotNull", "max"]))
                    .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI)
                             .sort(cm.SortOrder.DESCENDING)))
+        if lines:
+            # Grafana scales the axis to the data alone: a soft range keeps every threshold
+            # line in view while the values are far from it.
+            builder = builder.axis_soft_min(min(0.0, *lines)).axis_soft_max(max(lines))
     return (builder.id(pid).title(panel.title).description(panel.description)
             .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel)))
 
