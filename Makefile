@@ -8,14 +8,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv promtool node grafana-schema generate test check bench clean distclean
+.PHONY: help venv promtool node grafana-schema stubs-typescript go generate test e2e check bench \
+        clean distclean
 
 help:
 	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
 	@echo "make promtool  make sure promtool is available (installs Debian's prometheus package)"
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
-	@echo "make test      ruff, mypy and pytest"
+	@echo "make test      ruff, mypy and pytest (installs promtool, node, go and npm packages)"
+	@echo "make e2e       the end-to-end test alone (real Prometheus, generated stub and rules)"
 	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
 	@echo "make bench     time mcgen on 100 synthetic services (reports, never fails)"
 	@echo "make clean     remove caches and build output (distclean also removes $(VENV))"
@@ -51,13 +53,34 @@ grafana-schema: node
 	    npm ci --prefix $(SCHEMA_NPM) --no-audit --no-fund; \
 	fi
 
+# The TypeScript stubs' checks: tsc --strict and node with prom-client, pinned by the
+# package-lock.json in tests/stubs_typescript (reinstalled when that changes).
+STUBS_NPM := tests/stubs_typescript
+stubs-typescript: node
+	@if [ ! -f $(STUBS_NPM)/node_modules/.package-lock.json ] || \
+	    [ $(STUBS_NPM)/package-lock.json -nt $(STUBS_NPM)/node_modules/.package-lock.json ]; then \
+	    command -v npm >/dev/null 2>&1 || bash scripts/install-tool.sh npm npm; \
+	    npm ci --prefix $(STUBS_NPM) --no-audit --no-fund; \
+	fi
+
+# The Go stubs build offline in GOPATH mode against Debian's client_golang.
+GO_CLIENT := /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/promauto
+go:
+	@command -v go >/dev/null 2>&1 || bash scripts/install-tool.sh go golang-go
+	@bash scripts/install-tool.sh $(GO_CLIENT) golang-github-prometheus-client-golang-dev
+
 generate: $(STAMP)
 	$(BIN)/mcgen generate
 
-test: $(STAMP) promtool node grafana-schema
+test: $(STAMP) promtool node grafana-schema stubs-typescript go
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The end-to-end test alone: an app on the generated Python stub, scraped by a real
+# Prometheus with the generated rules (also part of `make test`).
+e2e: $(STAMP) promtool
+	$(BIN)/pytest tests/test_e2e.py
 
 check: $(STAMP) promtool
 	$(BIN)/mcgen check

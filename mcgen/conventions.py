@@ -43,6 +43,18 @@ def dashboard_path(service: str) -> str:
     return f"grafana/{service}.json"
 
 
+def python_stub_path(service: str) -> str:
+    return f"stubs/python/{service}_metrics.py"
+
+
+def typescript_stub_path(service: str) -> str:
+    return f"stubs/typescript/{service}_metrics.ts"
+
+
+def go_stub_path(service: str) -> str:
+    return f"stubs/go/{service}/metrics.go"
+
+
 PROVISIONING_PATH = "grafana/provisioning.yaml"
 
 

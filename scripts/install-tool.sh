@@ -3,6 +3,9 @@
 # passwordless sudo:  install-tool.sh COMMAND PACKAGE [HINT]
 #   install-tool.sh promtool prometheus     (the package ships /usr/bin/promtool)
 #   install-tool.sh node nodejs
+# COMMAND may be an absolute path instead, for packages that ship files, not commands:
+#   install-tool.sh /usr/share/gocode/src/github.com/prometheus/client_golang \
+#       golang-github-prometheus-client-golang-dev
 # Where that is not possible, print one line saying how to get it and exit non-zero.
 set -euo pipefail
 
@@ -15,7 +18,14 @@ give_up() {
     exit 1
 }
 
-command -v "$tool" >/dev/null 2>&1 && exit 0
+present() {
+    case "$tool" in
+        /*) [ -e "$tool" ] ;;
+        *) command -v "$tool" >/dev/null 2>&1 ;;
+    esac
+}
+
+present && exit 0
 
 command -v apt-get >/dev/null 2>&1 || give_up "apt-get is not available"
 
@@ -44,5 +54,8 @@ if ! install_package; then
 fi
 
 hash -r
-command -v "$tool" >/dev/null 2>&1 || give_up "the $package package did not provide it on PATH"
-echo "install-tool: $tool $("$tool" --version 2>&1 | head -n 1)" >&2
+present || give_up "the $package package did not provide it"
+case "$tool" in
+    /*) echo "install-tool: $tool installed" >&2 ;;
+    *) echo "install-tool: $tool $("$tool" --version 2>&1 | head -n 1)" >&2 ;;
+esac

@@ -18,6 +18,7 @@ TARGETS: dict[str, str] = {
     "rules": "mcgen.targets.rules",
     "tests": "mcgen.targets.promtool_tests",
     "dashboards": "mcgen.targets.dashboards",
+    "stubs": "mcgen.targets.stubs",
 }
 
 Renderer = Callable[[Service, Model], dict[str, str]]

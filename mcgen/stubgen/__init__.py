@@ -1,0 +1,69 @@
+"""Instrumentation stubs (SPEC 9): what every language's stub needs to know about a
+service, computed once, and the template machinery. Each language has a module here
+(naming and quoting for that language, the template's context) and a template under
+templates/; targets/stubs.py renders them.
+
+User text (help, label values, sources) reaches code only through a language module's
+quoting filters, never pasted raw into a template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from mcgen.spec.model import Label, Metric, Service
+
+
+@dataclass(frozen=True)
+class MetricFacts:
+    metric: Metric
+    base: str  # snake_case identifier stem from the name, unique within the service
+
+    @property
+    def labels(self) -> tuple[Label, ...]:
+        return self.metric.labels
+
+
+def snake(name: str) -> str:
+    """A metric name as an identifier stem: `api:req_total` -> `api_req_total`."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def facts(svc: Service) -> list[MetricFacts]:
+    """Every metric with an identifier stem; names that would clash (`a:b` and `a_b`) get a
+    numbered suffix, in spec order."""
+    out, used = [], set()
+    for metric in svc.metrics:
+        base = snake(metric.name)
+        stem, n = base, 2
+        while base.lower() in used:
+            base, n = f"{stem}_{n}", n + 1
+        used.add(base.lower())
+        out.append(MetricFacts(metric, base))
+    return out
+
+
+def unique(names: Iterable[str], reserved: set[str], fix: Callable[[str], str]) -> list[str]:
+    """Identifiers for `names`, each passed through `fix` and suffixed with `_` until it is
+    neither reserved nor taken."""
+    out: list[str] = []
+    for name in names:
+        ident = fix(name)
+        while ident in reserved or ident in out:
+            ident += "_"
+        out.append(ident)
+    return out
+
+
+def render_template(name: str, filters: dict[str, Callable[..., str]], **context: Any) -> str:
+    import jinja2
+
+    source = resources.files("mcgen.templates").joinpath(name).read_text("utf-8")
+    env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+                             autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(filters)
+    return env.from_string(source).render(**context)

@@ -1,0 +1,21 @@
+"""stubs/: instrumentation code for every language of SPEC 9 (see mcgen/stubgen)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from mcgen import conventions
+from mcgen.spec.model import Model, Service
+
+# language -> (module with `render(service) -> str`, output path for a service)
+LANGUAGES: dict[str, tuple[str, Callable[[str], str]]] = {
+    "python": ("mcgen.stubgen.python", conventions.python_stub_path),
+}
+
+
+def render(svc: Service, model: Model) -> dict[str, str]:
+    out = {}
+    for module, path in LANGUAGES.values():
+        out[path(svc.name)] = import_module(module).render(svc)
+    return out
