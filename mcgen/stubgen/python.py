@@ -100,9 +100,13 @@ def describe(metric: Metric) -> str:
     return "\n".join(lines)
 
 
+def metrics_of(svc: Service) -> list[PyMetric]:
+    return [PyMetric(mf, mf.base.upper(), _CLASSES[mf.metric.type], _params(mf))
+            for mf in facts(svc)]
+
+
 def render(svc: Service) -> str:
-    metrics = [PyMetric(mf, mf.base.upper(), _CLASSES[mf.metric.type], _params(mf))
-               for mf in facts(svc)]
+    metrics = metrics_of(svc)
     return render_template(
         "stub_python.py.j2",
         {"py": string, "doc": docstring, "num": number, "pytuple": pytuple},
