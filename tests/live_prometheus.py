@@ -1,7 +1,7 @@
 """A real Prometheus for tests: a synthetic exporter built from a validated `Service`, and
-a `prometheus` process that scrapes it every second and evaluates the service's generated
-rules every second. No test functions here; test_dashboard_live.py and
-render_dashboard_png.py use it.
+a `prometheus` process that scrapes it (or any target, such as test_e2e.py's app) every
+second and evaluates the service's generated rules every second. No test functions here;
+test_dashboard_live.py, test_e2e.py and render_dashboard_png.py use it.
 
 The synthetic data is built from the spec alone, so that every generated query has series
 to read and alert thresholds are visibly crossed:
@@ -456,6 +456,7 @@ class Prometheus:
     url: str
     log: Path
     started: float
+    pid: int | None = None  # of the prometheus process (reaped when its context exits)
 
     def _get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         query = urllib.parse.urlencode(list(params))
@@ -490,6 +491,16 @@ class Prometheus:
         return list(self._get(f"/api/v1/label/{urllib.parse.quote(label)}/values",
                               [("match[]", selector)]))
 
+    def alerts(self) -> list[dict[str, Any]]:
+        """/api/v1/alerts: every pending or firing alert (`labels`, `state`, `value`, ...)."""
+        return list(self._get("/api/v1/alerts")["alerts"])
+
+    def rules(self) -> list[dict[str, Any]]:
+        """/api/v1/rules: every loaded rule (`name`, `type`, `health`, `lastError`, ...),
+        each with the `group` it belongs to."""
+        return [{**rule, "group": group["name"]}
+                for group in self._get("/api/v1/rules")["groups"] for rule in group["rules"]]
+
     def wait_for(self, expr: str, timeout: float = 30.0) -> None:
         """Until the query returns a series (e.g. a recording rule has run)."""
         deadline = time.monotonic() + timeout
@@ -508,6 +519,23 @@ def _config(targets: Mapping[str, str], rule_files: Sequence[Path]) -> dict[str,
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}
                            for job, target in targets.items()],
     }
+
+
+def child_pids(parent: int | None = None) -> set[int]:
+    """The processes whose parent is `parent` (default: this one), zombies included, read
+    from /proc (Linux; an empty set elsewhere)."""
+    parent = os.getpid() if parent is None else parent
+    found = set()
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == parent:
+            found.add(int(entry.parent.name))
+    return found
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -560,7 +588,7 @@ def prometheus(targets: Mapping[str, str], rules: Mapping[str, str], binary: str
                 raise PrometheusError(f"prometheus not ready after {ready_timeout:g}s:\n"
                                       f"{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
-        yield Prometheus(url, log, time.time())
+        yield Prometheus(url, log, time.time(), process.pid)
     finally:
         if process is not None:
             _stop(process)
