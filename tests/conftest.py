@@ -52,3 +52,21 @@ def in_root(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run with the repository root as the working directory (paths print relative)."""
     monkeypatch.chdir(ROOT)
     return ROOT
+
+
+# Where the Go stubs' tests find client_golang (GOPATH mode, offline): Debian's packages.
+GOCODE = Path(os.environ.get("MCGEN_GOCODE", "/usr/share/gocode"))
+
+
+@pytest.fixture(scope="session")
+def go() -> str:
+    """go's path, with client_golang under GOCODE; under CI=true a missing one fails
+    instead of skipping."""
+    found = shutil.which("go")
+    client = GOCODE / "src/github.com/prometheus/client_golang/prometheus/promauto"
+    if found and client.is_dir():
+        return found
+    missing = "go" if not found else f"client_golang in {GOCODE} (or set MCGEN_GOCODE)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{missing} is required under CI=true; run `make go`")
+    pytest.skip(f"{missing} not installed (run `make go`)")

@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 from mcgen import api, conventions, promql
 from mcgen.cli import app
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import typescript
+from mcgen.stubgen import summary_quantiles, typescript
 from mcgen.targets.stubs import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -527,7 +527,8 @@ def check_exposition(svc: Service, text: str) -> None:
             continue
         extra = "le" if metric.type == "histogram" else "quantile"
         bounds = [promql.js_float(b) for b in metric.buckets] + ["+Inf"] \
-            if metric.type == "histogram" else [promql.js_float(q) for q in metric.quantiles]
+            if metric.type == "histogram" \
+            else [promql.js_float(q) for q in summary_quantiles(metric)]
         series = "_bucket" if metric.type == "histogram" else ""
         assert set(by_suffix) == {series, "_sum", "_count"}, where
         for suffix in ("_sum", "_count"):

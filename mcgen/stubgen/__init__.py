@@ -33,6 +33,14 @@ def snake(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+def summary_quantiles(metric: Metric) -> tuple[float, ...]:
+    """The quantiles a summary's client computes: the spec's `quantiles` and those its
+    alerts read (dashboards and alerts query them). The Python client computes none."""
+    if metric.type != "summary":
+        return ()
+    return tuple(sorted({*metric.quantiles, *(a.quantile for a in metric.alerts if a.quantile)}))
+
+
 def facts(svc: Service) -> list[MetricFacts]:
     """Every metric with an identifier stem; names that would clash (`a:b` and `a_b`) get a
     numbered suffix, in spec order."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mcgen import conventions, promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import MetricFacts, facts, render_template, unique
+from mcgen.stubgen import MetricFacts, facts, render_template, summary_quantiles, unique
 from mcgen.stubgen.python import describe
 
 _CLASSES = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
@@ -119,10 +119,14 @@ class TsMetric:
         return self.facts.metric
 
     @property
+    def quantiles(self) -> tuple[float, ...]:
+        return summary_quantiles(self.metric)
+
+    @property
     def doc(self) -> str:
         text = describe(self.metric)
         if self.cls == "Summary":  # the Python client exports no quantiles; prom-client does
-            text += "\nQuantiles: " + ", ".join(number(q) for q in self.metric.quantiles) + "."
+            text += "\nQuantiles: " + ", ".join(number(q) for q in self.quantiles) + "."
         return text
 
 

@@ -11,6 +11,8 @@ from mcgen.spec.model import Model, Service
 # language -> (module with `render(service) -> str`, output path for a service)
 LANGUAGES: dict[str, tuple[str, Callable[[str], str]]] = {
     "python": ("mcgen.stubgen.python", conventions.python_stub_path),
+    "typescript": ("mcgen.stubgen.typescript", conventions.typescript_stub_path),
+    "go": ("mcgen.stubgen.go", conventions.go_stub_path),
 }
 
 
