@@ -23,12 +23,15 @@ def header(svc: Service, comment: str = "#") -> str:
             f"{comment} change the spec and run `mcgen generate{env}`.\n")
 
 
+_HEADER_RE = re.compile(r"[Gg]enerated by mcgen from (.+?)(?: \(environment [^)]*\))?"
+                        r"\. (?:Do not edit by hand:|DO NOT EDIT\.)")
+
+
 def header_source(first_line: str) -> str | None:
-    """The spec a generated file names in its header, or None if it is not ours."""
-    _, found, rest = first_line.partition(HEADER_PREFIX)
-    if not found:
-        return None
-    return rest.split(" (environment ")[0].removesuffix(". Do not edit by hand:").strip()
+    """The spec a generated file names in its header (ours, or Go's `// Code generated
+    by mcgen from X. DO NOT EDIT.`), or None if it is not ours."""
+    found = _HEADER_RE.search(first_line)
+    return found.group(1) if found else None
 
 
 def rules_path(service: str) -> str:

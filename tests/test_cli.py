@@ -195,6 +195,9 @@ def test_check_reports_orphans_of_a_renamed_service(project: Path, no_promtool: 
     assert result.exit_code == 1
     assert "generated/prometheus/codehub.rules.yml: orphan" in result.stderr
     assert "generated/grafana/codehub.json: orphan" in result.stderr
+    for stub in ("python/codehub_metrics.py", "typescript/codehub_metrics.ts",
+                 "go/codehub/metrics.go"):
+        assert f"generated/stubs/{stub}: orphan" in result.stderr
     assert "codehub2" not in result.stderr
 
 
