@@ -77,8 +77,8 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
     """Generated files in `out` that no spec produces any more: their spec is gone, or
     it was part of this run and produced other files (the service was renamed)."""
     found = []
-    patterns = ("prometheus/*.yml", "grafana/*.json", "stubs/python/*.py", "stubs/typescript/*.ts",
-                "stubs/go/*/metrics.go")
+    patterns = ("prometheus/*.yml", "grafana/*.json", "grafana/provisioning/*.yaml",
+                "stubs/python/*.py", "stubs/typescript/*.ts", "stubs/go/*/metrics.go")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
         if rel in files:

@@ -59,6 +59,11 @@ def conditions(alert: str) -> tuple[Condition, ...]:
     return tuple(c for c in CONDITIONS if c.alert == alert)
 
 
+def alert_windows() -> tuple[Duration, ...]:
+    """The windows the page and ticket conditions read."""
+    return tuple(sorted({w for c in CONDITIONS for w in (c.long, c.short)}))
+
+
 def windows(period: Duration) -> tuple[Duration, ...]:
     """Every window a ratio is recorded for: those the alerts use, and the period."""
     found = {w for c in CONDITIONS for w in (c.long, c.short)} | {period}

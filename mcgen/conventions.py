@@ -6,7 +6,7 @@ import hashlib
 import re
 
 from mcgen import promql
-from mcgen.spec.model import Alert, Metric, Model, Service
+from mcgen.spec.model import Alert, Metric, Service
 
 GENERATED_BY = "mcgen"
 
@@ -58,7 +58,15 @@ def go_stub_path(service: str) -> str:
     return f"stubs/go/{service}/metrics.go"
 
 
-PROVISIONING_PATH = "grafana/provisioning.yaml"
+def provisioning_path(service: str) -> str:
+    return f"grafana/provisioning/{service}.yaml"
+
+
+def grafana_folder(svc: Service) -> str | None:
+    """The Grafana folder title of a service's dashboard; None for the General folder,
+    Grafana's root, which always exists and cannot be created by name."""
+    folder = (svc.dashboard.folder or "").strip()  # Grafana trims titles too
+    return None if not folder or folder.casefold() == "general" else folder
 
 
 def recording_group(service: str) -> str:
@@ -174,12 +182,3 @@ def default_description(alert: Alert, metric: Metric) -> str:
                 f"{value_format(alert, metric)} ago.")
     return f"{quantity(alert, metric)}{_series(alert)} is {value_format(alert, metric)}."
 
-
-def model_header(model: Model, comment: str = "#") -> str:
-    """`header` for a file generated from every spec of a run rather than one."""
-    sources = ", ".join(sorted(s.source for s in model.services))
-    env = next((s.environment for s in model.services if s.environment), None)
-    flag = f" --env {env}" if env else ""
-    where = f" (environment {env})" if env else ""
-    return (f"{comment} {HEADER_PREFIX}{sources}{where}. Do not edit by hand:\n"
-            f"{comment} change the specs and run `mcgen generate{flag}`.\n")

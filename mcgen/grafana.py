@@ -51,8 +51,12 @@ def target(url: str | None, insecure: bool = False, timeout: float = 10.0) -> Ta
     url = url or os.environ.get(URL_ENV, "")
     if not url:
         raise UsageError(f"no Grafana URL; pass --url https://grafana.example.com or set {URL_ENV}")
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # raises ValueError for a port that is no number or out of range
+    except ValueError:
+        parts, port = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError("the Grafana URL must look like https://grafana.example.com[/sub-path]; "
                          "check --url or " + URL_ENV)
     if parts.username is not None or parts.password is not None:
@@ -68,8 +72,7 @@ def target(url: str | None, insecure: bool = False, timeout: float = 10.0) -> Ta
     if timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    port = f":{parts.port}" if parts.port else ""
-    shown = f"{parts.scheme}://{host}{port}{parts.path.rstrip('/')}"
+    shown = f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
     return Target(shown, token, not insecure, timeout)
 
 

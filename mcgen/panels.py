@@ -13,6 +13,7 @@ the labels its series keep.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -117,8 +118,9 @@ def steps(limits: Sequence[Limit]) -> tuple[Step, ...]:
 
 
 def variable_name(label: str) -> str:
-    """The variable of a label; `datasource` is the data source's."""
-    return f"label_{label}" if label == "datasource" else label
+    """The variable of a label: its name, except that `datasource` is the data source's,
+    so `datasource`, `label_datasource`, ... get one more `label_` (no two clash)."""
+    return f"label_{label}" if re.fullmatch(r"(label_)*datasource", label) else label
 
 
 def _filters(labels: Sequence[str]) -> tuple[Matcher, ...]:
@@ -308,7 +310,7 @@ def _slo_panels(svc: Service, slo: Slo) -> list[Panel]:
               f"Error ratio / error budget ({promql.number(b)}) over each alert window; the "
               f"lines are the page and ticket factors.",
               tuple(Query(f"{rec(conventions.SLO_ERROR_RATIO, w)} / {promql.number(b)}", f"{w}")
-                    for w in burnrate.windows(slo.period) if w != slo.period),
+                    for w in burnrate.alert_windows()),
               "short", burn_limits, width=8),
         Panel(f"{key}:sli-over-time", "timeseries", f"{name}: SLI",
               slo.description or f"SLO {name}.",

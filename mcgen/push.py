@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcgen import targets, write
-from mcgen.conventions import dashboard_path
+from mcgen.conventions import dashboard_path, grafana_folder
 from mcgen.errors import RemoteError, UsageError
 from mcgen.grafana import Grafana, GrafanaError, Target
 from mcgen.spec.model import Model, Service
@@ -70,13 +70,10 @@ class Report:
 
 def committed(model: Model, out: Path) -> list[Dashboard]:
     """The dashboard files under `out`, checked against what the specs render now."""
-    files = targets.render_all(model)
+    render = targets.renderer("dashboards")
     wanted: dict[str, str] = {}
     for svc in model.services:
-        rel = dashboard_path(svc.name)
-        if rel not in files:
-            raise RuntimeError(f"no target renders {rel}; is the dashboards target registered?")
-        wanted[rel] = files[rel]
+        wanted.update(render(svc, model))
     env = next((s.environment for s in model.services if s.environment), None)
     again = f"mcgen generate{f' --env {env}' if env else ''}"
     problems = [f"{out / c.path}: {'missing' if c.status == 'new' else 'stale'}; run `{again}` "
@@ -90,11 +87,8 @@ def committed(model: Model, out: Path) -> list[Dashboard]:
 def _dashboard(svc: Service, text: str) -> Dashboard:
     model = json.loads(text)
     uid, title = model.get("uid") or svc.dashboard.uid, model.get("title") or svc.dashboard.title
-    folder = (svc.dashboard.folder or "").strip() or None  # Grafana trims titles too
-    if folder is not None and folder.casefold() == "general":
-        folder = None  # Grafana's root folder: it cannot be created, it is always there
     return Dashboard(svc.name, svc.source, svc.environment, dashboard_path(svc.name), str(uid),
-                     str(title), folder, model)
+                     str(title), grafana_folder(svc), model)
 
 
 def check_message(message: str | None) -> None:

@@ -148,11 +148,15 @@ def _codehub() -> tuple[Service, dict[str, Any]]:
     return svc, board
 
 
-@pytest.mark.parametrize("breakage", [
-    "duplicate id", "overlap", "outside grid", "repeated refId", "no datasource",
-    "undefined variable", "threshold dropped", "metric dropped", "burn factor dropped",
+@pytest.mark.parametrize(("breakage", "says"), [
+    ("duplicate id", "times"), ("overlap", "overlap"),
+    ("outside grid", "outside the 24-column grid"), ("repeated refId", "repeated refIds"),
+    ("no datasource", "is not on the datasource variable"),
+    ("undefined variable", "uses undefined variable $nope"),
+    ("threshold dropped", "is drawn on no panel showing"),
+    ("metric dropped", "is in no query"), ("burn factor dropped", "burn factor 14.4 of SLO"),
 ])
-def test_structural_checks_catch_breakage(breakage: str) -> None:
+def test_structural_checks_catch_breakage(breakage: str, says: str) -> None:
     svc, good = _codehub()
     board = copy.deepcopy(good)
     real = [p for p in board["panels"] if p["type"] != "row"]
@@ -180,7 +184,8 @@ def test_structural_checks_catch_breakage(breakage: str) -> None:
         for p in board["panels"]:  # f1 = 14.4, from the burn-rate panel and the stat
             found = p.get("fieldConfig", {}).get("defaults", {}).get("thresholds", {})
             found["steps"] = [s for s in found.get("steps", []) if s["value"] != 14.4]
-    assert dashboard_check.problems(board, svc) != []
+    found = dashboard_check.problems(board, svc)
+    assert any(says in problem for problem in found), found
 
 
 def test_generation_is_byte_identical_across_processes(tmp_path: Path, in_root: Path) -> None:
@@ -197,3 +202,26 @@ def test_uid_is_derived_from_the_service_within_40_characters() -> None:
     assert conventions.dashboard_uid("shop") == "mcgen-shop"
     long = conventions.dashboard_uid("a" * 60)
     assert len(long) == 40 and long == conventions.dashboard_uid("a" * 60)
+
+
+def test_label_variables_never_clash_with_the_datasource_or_each_other() -> None:
+    names = ["datasource", "label_datasource", "label_label_datasource", "operation"]
+    assert [panels.variable_name(n) for n in names] == [
+        "label_datasource", "label_label_datasource", "label_label_label_datasource",
+        "operation"]
+
+
+def test_a_1d_slo_still_shows_every_alert_window(tmp_path: Path) -> None:
+    spec = tmp_path / "daily.yaml"
+    spec.write_text(
+        "version: 1\nservice: daily\nmetrics:\n  - name: daily_requests_total\n"
+        "    type: counter\n    help: h\n    labels: {code: [ok, error]}\n"
+        "slos:\n  - name: ok\n    objective: 90\n    window: 1d\n    alerting: {page: false}\n"
+        "    sli:\n      events:\n        error: {metric: daily_requests_total, "
+        "select: {code: error}}\n        total: {metric: daily_requests_total}\n",
+        encoding="utf-8")
+    (svc, board, _), = _boards([spec])
+    burn = next(p for p in board["panels"] if p["title"] == "ok: burn rate by window")
+    assert [t["legendFormat"] for t in burn["targets"]] == \
+        ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
+    assert dashboard_check.problems(board, svc) == []

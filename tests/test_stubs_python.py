@@ -145,3 +145,17 @@ def test_the_exposition_check_sees_every_difference(stubs: list[tuple[Service, P
     for what, changed in broken.items():
         assert changed != text, what
         assert exposition_problems(changed, svc, bounds="python") != [], what
+
+
+def test_a_label_named_like_its_metric_constant_does_not_hide_it(tmp_path: Path) -> None:
+    spec = tmp_path / "clash.yaml"
+    spec.write_text("version: 1\nservice: clash\nmetrics:\n"
+                    "  - name: clash_total\n    type: counter\n    help: h\n"
+                    "    labels: {CLASH_TOTAL: [a], value: [b]}\n", encoding="utf-8")
+    (svc,) = api.validate([spec]).services
+    path = tmp_path / "clash_metrics.py"
+    path.write_text(api.render([spec])[conventions.python_stub_path("clash")], encoding="utf-8")
+    assert "CLASH_TOTAL.labels(CLASH_TOTAL_, value_)" in path.read_text(encoding="utf-8")
+    assert exposition_problems(_expose(svc, path), svc, bounds="python") == []
+    proc = _run([str(BIN / "mypy"), "--strict", "--no-incremental", path.name], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout

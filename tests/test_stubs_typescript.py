@@ -661,3 +661,9 @@ def test_comment(text: str, lines: list[str]) -> None:
     ("_x1", "_x1"), ("a-b", '"a-b"'), ("1a", '"1a"'), ("", '""')])
 def test_key(name: str, key: str) -> None:
     assert typescript.key(name) == key
+
+
+def test_names_that_start_with_a_digit_get_a_prefix() -> None:
+    """`_1x_total` and `:1x` are valid metric names; `1xTotalLabels` is no TypeScript name."""
+    assert typescript.camel("_1x_total") == "Metric1xTotal"
+    assert typescript.camel("api_latency_seconds") == "ApiLatencySeconds"

@@ -128,6 +128,7 @@ class Dashboard:
     tags: tuple[str, ...] = ()
     refresh: str | None = None
     time_from: str = "now-6h"
+    pos: Position = Position("", 1, 1)  # of `dashboard.uid`, or of `service:` without one
 
 
 @dataclass(frozen=True)

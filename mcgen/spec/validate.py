@@ -126,7 +126,15 @@ def _check_version(doc: Document, problems: list[SpecProblem]) -> None:
 def _check_unique(model: Model, problems: list[SpecProblem]) -> None:
     services: dict[str, Service] = {}
     metrics: dict[str, Metric] = {}
+    uids: dict[str, Service] = {}
     for svc in model.services:
+        board = svc.dashboard
+        if board.uid in uids and uids[board.uid].name != svc.name:
+            problems.append(SpecProblem(
+                board.pos, f"dashboard uid '{board.uid}' is also the uid of service "
+                f"'{uids[board.uid].name}' ({uids[board.uid].dashboard.pos})",
+                "dashboard uids are unique in Grafana; set another dashboard.uid"))
+        uids.setdefault(board.uid, svc)
         if svc.name in services:
             problems.append(SpecProblem(
                 svc.pos, f"service '{svc.name}' is also defined at {services[svc.name].pos}",

@@ -75,7 +75,8 @@ class PyMetric:
 
 
 def _params(mf: MetricFacts) -> tuple[Param, ...]:
-    reserved = {*keyword.kwlist, "value", "amount", "self"}
+    # A parameter named like the metric's constant would hide it in the helper's body.
+    reserved = {*keyword.kwlist, "value", "amount", "self", mf.base.upper()}
     idents = unique((lb.name for lb in mf.labels), reserved, lambda n: n)
     out = []
     for lb, ident in zip(mf.labels, idents, strict=True):

@@ -83,8 +83,10 @@ def signature(name: str, params: list[str], returns: str) -> str:
 
 
 def camel(base: str) -> str:
-    """`api_latency_seconds` -> `ApiLatencySeconds` (each `_` part capitalised)."""
-    return "".join(part[:1].upper() + part[1:] for part in base.split("_"))
+    """`api_latency_seconds` -> `ApiLatencySeconds` (each `_` part capitalised), with a
+    `Metric` prefix when that would not start with a letter (`_1x_total` -> `Metric1xTotal`)."""
+    stem = "".join(part[:1].upper() + part[1:] for part in base.split("_"))
+    return stem if stem[:1].isalpha() else "Metric" + stem
 
 
 @dataclass(frozen=True)

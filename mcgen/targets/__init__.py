@@ -19,17 +19,10 @@ TARGETS: dict[str, str] = {
     "tests": "mcgen.targets.promtool_tests",
     "dashboards": "mcgen.targets.dashboards",
     "stubs": "mcgen.targets.stubs",
-}
-
-Renderer = Callable[[Service, Model], dict[str, str]]
-
-# Targets rendered once for the whole run rather than per service, for files that cover
-# every service (Grafana's provisioning file): modules with `render(model) -> {path: text}`.
-MODEL_TARGETS: dict[str, str] = {
     "provisioning": "mcgen.targets.provisioning",
 }
 
-ModelRenderer = Callable[[Model], dict[str, str]]
+Renderer = Callable[[Service, Model], dict[str, str]]
 
 
 def renderer(name: str) -> Renderer:
@@ -49,20 +42,8 @@ def _service(job: tuple[Service, Model]) -> tuple[dict[str, str], list[SpecProbl
     return files, problems
 
 
-def _model(model: Model) -> tuple[dict[str, str], list[SpecProblem]]:
-    files: dict[str, str] = {}
-    problems: list[SpecProblem] = []
-    for module in MODEL_TARGETS.values():
-        render: ModelRenderer = import_module(module).render
-        try:
-            files.update(render(model))
-        except SpecError as exc:
-            problems.extend(exc.problems)
-    return files, problems
-
-
 def render_all(model: Model) -> dict[str, str]:
-    results = map_ordered(_service, [(svc, model) for svc in model.services]) + [_model(model)]
+    results = map_ordered(_service, [(svc, model) for svc in model.services])
     files: dict[str, str] = {}
     problems: list[SpecProblem] = []
     for found, trouble in results:

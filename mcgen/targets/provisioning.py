@@ -1,10 +1,13 @@
-"""grafana/provisioning.yaml: Grafana's file provisioning for the generated dashboards.
+"""grafana/provisioning/<service>.yaml: Grafana's file provisioning for a service's
+dashboard.
 
-One provider per dashboard file rather than one per folder: a provider's `options.path`
-may name a single file (Grafana walks it with Go's filepath.Walk, which visits a file
-root as itself, and keeps names ending in .json), and our dashboards of every folder share
-one directory, grafana/. A per-file provider also fails safe: if its file is not mounted,
-Grafana logs an error for it and deletes nothing (it stops before looking for deletions).
+One file and one provider per dashboard, so that a run over some of the specs renders
+the same provisioning as a run over all of them (a single file for every service would
+change with the run, and Grafana deletes the dashboards of providers that disappear).
+A provider's `options.path` may name a single file (Grafana walks it with Go's
+filepath.Walk, which visits a file root as itself, and keeps names ending in .json), and
+the dashboards of every folder share one directory, grafana/. A per-file provider also
+fails safe: if its file is not mounted, Grafana logs an error for it and deletes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from mcgen import yamlout
-from mcgen.conventions import PROVISIONING_PATH, dashboard_path, model_header
+from mcgen.conventions import dashboard_path, grafana_folder, header, provisioning_path
 from mcgen.spec.model import Model, Service
 
 # Where Grafana reads the dashboard files; the mount in USAGE puts grafana/ there.
@@ -21,11 +24,11 @@ DASHBOARDS_DIR = "/var/lib/grafana/dashboards/mcgen"
 
 USAGE = f"""\
 #
-# Grafana file provisioning of the dashboards under grafana/: one provider per dashboard
-# file, in its spec's dashboard.folder ("" is the General folder). Grafana reads this file
-# from /etc/grafana/provisioning/dashboards/, and the dashboards from options.path below:
-# mount grafana/ at {DASHBOARDS_DIR}/. With Docker, for example:
-#   -v "$PWD/generated/grafana/provisioning.yaml:/etc/grafana/provisioning/dashboards/mcgen.yaml:ro"
+# Grafana file provisioning of this service's dashboard, in its spec's dashboard.folder
+# ("" is the General folder). Grafana reads every file in /etc/grafana/provisioning/dashboards/
+# and the dashboard from options.path below: mount the output folder's grafana/provisioning/
+# there and its grafana/ at {DASHBOARDS_DIR}/. With Docker and the default output folder:
+#   -v "$PWD/generated/grafana/provisioning:/etc/grafana/provisioning/dashboards:ro"
 #   -v "$PWD/generated/grafana:{DASHBOARDS_DIR}:ro"
 # Grafana rereads changed dashboard files within 10s by itself, and this file when it starts
 # (or on POST /api/admin/provisioning/dashboards/reload). Provisioned dashboards cannot be
@@ -33,22 +36,15 @@ USAGE = f"""\
 """
 
 
-def render(model: Model) -> dict[str, str]:
-    services = sorted(model.services, key=lambda s: (_folder(s), s.name))
-    data = {"apiVersion": 1, "providers": [_provider(svc) for svc in services]}
-    return {PROVISIONING_PATH: model_header(model) + USAGE + yamlout.dump(data)}
-
-
-def _folder(svc: Service) -> str:
-    """The folder title; "" is Grafana's General folder, which cannot be created by name."""
-    folder = (svc.dashboard.folder or "").strip()
-    return "" if folder.casefold() == "general" else folder
+def render(svc: Service, model: Model) -> dict[str, str]:
+    data = {"apiVersion": 1, "providers": [_provider(svc)]}
+    return {provisioning_path(svc.name): header(svc) + USAGE + yamlout.dump(data)}
 
 
 def _provider(svc: Service) -> dict[str, Any]:
     return {
         "name": f"mcgen-{svc.name}",
-        "folder": _folder(svc),
+        "folder": grafana_folder(svc) or "",
         "type": "file",
         # Grafana's default. A missing file only makes a per-file provider log an error, and
         # a dashboard whose provider left this file goes with it on Grafana's next restart.
