@@ -17,9 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mcgen import burnrate, conventions, promql, queries, sloqueries
+from mcgen import conventions, promql, queries
 from mcgen.promql import Matcher
-from mcgen.spec.model import Alert, Metric, Service, Slo
+from mcgen.spec.model import Alert, Metric, Service
 
 # Colours of threshold steps, by alert severity; anything else is treated as a warning.
 SEVERITY_COLORS = {"critical": "red", "warning": "orange", "info": "blue"}
@@ -64,7 +64,6 @@ class Panel:
     unit: str
     limits: tuple[Limit, ...] = ()
     steps: tuple[Step, ...] = ()  # explicit steps (stats); otherwise derived from limits
-    metrics: tuple[str, ...] = ()  # spec metrics the panel shows
     width: int = 12
     height: int = 8
 
@@ -90,10 +89,6 @@ class Variable:
 class Plan:
     variables: tuple[Variable, ...]
     rows: tuple[Row, ...]
-
-    @property
-    def panels(self) -> tuple[Panel, ...]:
-        return tuple(p for row in self.rows for p in row.panels)
 
 
 def color(severity: str) -> str:
@@ -202,10 +197,10 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
                   metric.help, tuple(Query(promql.histogram_quantile(q, rate),
                                            _legend(g, conventions.quantile_name(q)))
                                      for q in qs),
-                  unit(metric), lims, metrics=(name,)),
+                  unit(metric), lims),
             Panel(f"{name}:heatmap", "heatmap", f"{name}: distribution",
                   metric.help, (Query(_rate(recorded, metric, f"{name}_bucket", (), True), "{{le}}",
-                                      heatmap=True),), unit(metric), metrics=(name,)),
+                                      heatmap=True),), unit(metric)),
         ]
     if metric.type == "summary":
         qs = sorted({*metric.quantiles, *(a.quantile or 0 for a in drawn)})
@@ -216,22 +211,22 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
             tuple(Query(promql.aggregate("max", g, promql.selector(
                 name, (*sel, promql.number_matcher("quantile", q)))),
                 _legend(g, conventions.quantile_name(q))) for q in qs),
-            unit(metric), lims, metrics=(name,))]
+            unit(metric), lims)]
     if metric.type == "counter":
         return [Panel(f"{name}:rate", "timeseries", f"{name}: rate", metric.help,
                       (Query(_rate(recorded, metric, name, g, False), _legend(g, "", "rate")),),
-                      _rate_unit(metric), lims, metrics=(name,))]
+                      _rate_unit(metric), lims)]
     if _timestamp(metric):
         return [Panel(f"{name}:age", "timeseries", f"{name}: age", metric.help,
                       (Query("time() - " + promql.aggregate(
                           "max", g, promql.selector(name, _filters(metric.label_names))),
-                          _legend(g, "", "age")),), "s", lims, metrics=(name,))]
+                          _legend(g, "", "age")),), "s", lims)]
     raw = promql.selector(name, _filters(metric.label_names))
     ops = ["max"] + (["min"] if any(a.op == "<" for a in drawn) else [])
     return [Panel(f"{name}:value", "timeseries", f"{name}", metric.help,
                   tuple(Query(promql.aggregate(op, g, raw), _legend(g, op if len(ops) > 1 else ""))
                         for op in ops),
-                  unit(metric), lims, metrics=(name,))]
+                  unit(metric), lims)]
 
 
 def _alert_panel(alert: Alert, metric: Metric) -> Panel:
@@ -246,11 +241,9 @@ def _alert_panel(alert: Alert, metric: Metric) -> Panel:
     else:
         panel_unit = _rate_unit(metric) if alert.kind == "rate" else unit(metric)
         title = conventions.quantity(alert, metric).replace(metric.name, shown, 1)
-    metrics = (metric.name, *((alert.ratio_metric,) if alert.ratio_metric else ()))
     return Panel(f"alert:{alert.name}", "timeseries", f"{alert.name}: {title}",
                  f"What alert {alert.name} evaluates{_where(alert)}. {metric.help}",
-                 (Query(expr, _legend(sorted(alert.by))),), panel_unit, limits(alert),
-                 metrics=metrics)
+                 (Query(expr, _legend(sorted(alert.by))),), panel_unit, limits(alert))
 
 
 def _where(alert: Alert) -> str:
@@ -270,60 +263,6 @@ def _metric_panels(metric: Metric, recorded: Sequence[queries.RateInput]) -> lis
     return _overview(metric, recorded) + own
 
 
-def _stat(key: str, title: str, panel_unit: str, description: str, query: Query,
-          colors: tuple[Step, ...]) -> Panel:
-    return Panel(key, "stat", title, description, (query,), panel_unit, steps=colors,
-                 width=6, height=4)
-
-
-def _slo_panels(svc: Service, slo: Slo) -> list[Panel]:
-    ident = sloqueries.ident(svc, slo)
-    b = burnrate.budget(slo.objective)
-    objective = burnrate.objective_ratio(slo.objective)
-
-    def rec(template: str, window: object = None) -> str:
-        return promql.selector(template.format(window=window), ident)
-
-    period_ratio = rec(conventions.SLO_ERROR_RATIO, slo.period)
-    key, name = f"slo:{slo.name}", slo.name
-    sli_steps = (Step(None, "red"), Step(objective, OK_COLOR))
-    budget_steps = (Step(None, "red"), Step(0.0, "orange"), Step(0.25, OK_COLOR))
-    burn_limits = tuple(
-        Limit(round(c.factor(slo.period), 6), ">", alert.severity, slo.alert_name)
-        for alert in slo.alerts for c in burnrate.conditions(alert.kind))
-    return [
-        _stat(f"{key}:sli", f"{name}: SLI over {slo.period}", "percentunit",
-              f"Share of good events over the SLO period; objective {slo.objective:g}%.",
-              Query(f"1 - {period_ratio}", "SLI"), sli_steps),
-        _stat(f"{key}:remaining", f"{name}: error budget remaining", "percentunit",
-              "1 - period burn rate: 100% untouched, 0 spent, negative overspent.",
-              Query(rec(conventions.SLO_REMAINING), "remaining"), budget_steps),
-        _stat(f"{key}:current-burn", f"{name}: burn rate (5m)", "short",
-              "5m error ratio / error budget: at 1 the budget lasts exactly the period.",
-              Query(rec(conventions.SLO_CURRENT_BURN), "burn rate"),
-              steps(burn_limits) or (Step(None, OK_COLOR),)),
-        _stat(f"{key}:period-burn", f"{name}: burn rate over {slo.period}", "short",
-              "Period error ratio / error budget: above 1 the period overspends.",
-              Query(rec(conventions.SLO_PERIOD_BURN), "burn rate"),
-              (Step(None, OK_COLOR), Step(1.0, "red"))),
-        Panel(f"{key}:burn", "timeseries", f"{name}: burn rate by window",
-              f"Error ratio / error budget ({promql.number(b)}) over each alert window; the "
-              f"lines are the page and ticket factors.",
-              tuple(Query(f"{rec(conventions.SLO_ERROR_RATIO, w)} / {promql.number(b)}", f"{w}")
-                    for w in burnrate.alert_windows()),
-              "short", burn_limits, width=8),
-        Panel(f"{key}:sli-over-time", "timeseries", f"{name}: SLI",
-              slo.description or f"SLO {name}.",
-              (Query(f"1 - {rec(conventions.SLO_ERROR_RATIO, burnrate.BASE_WINDOW)}", "5m"),
-               Query(f"1 - {period_ratio}", f"{slo.period}")),
-              "percentunit", steps=sli_steps, width=8),
-        Panel(f"{key}:budget", "timeseries", f"{name}: error budget remaining",
-              "1 - period burn rate over time.",
-              (Query(rec(conventions.SLO_REMAINING), "remaining"),),
-              "percentunit", steps=budget_steps, width=8),
-    ]
-
-
 def _variables(svc: Service) -> tuple[Variable, ...]:
     found: dict[str, list[str]] = {}
     for metric in svc.metrics:
@@ -339,6 +278,7 @@ def _variables(svc: Service) -> tuple[Variable, ...]:
 
 
 def plan(svc: Service) -> Plan:
+    from mcgen import slopanels  # it builds on this module's panels and steps
     recorded = queries.recorded_rates(svc.metrics)
     groups: dict[str, list[Panel]] = {}
     for metric in svc.metrics:
@@ -346,5 +286,5 @@ def plan(svc: Service) -> Plan:
             _metric_panels(metric, recorded))
     rows = [Row(title, tuple(panels)) for title, panels in groups.items()]
     if svc.slos:
-        rows.append(Row("SLOs", tuple(p for slo in svc.slos for p in _slo_panels(svc, slo))))
+        rows.append(Row("SLOs", tuple(p for slo in svc.slos for p in slopanels.panels(svc, slo))))
     return Plan(_variables(svc), tuple(rows))
