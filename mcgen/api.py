@@ -6,6 +6,7 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mcgen import promtool, write
 from mcgen import push as pushing
@@ -132,3 +133,53 @@ def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | No
     pushing.check_message(message)
     dashboards = pushing.committed(validate(paths, env), out)
     return pushing.run(dashboards, where, dry_run=dry_run, message=message, show=show)
+
+
+def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split PATHS into spec files and Prometheus rule files (a mapping with `groups`, or
+    a PrometheusRule resource); folders are searched for *.yaml and *.yml, and promtool
+    test files are left out."""
+    import yaml
+    specs: list[Path] = []
+    rules: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder; give spec or rule files")
+        files = sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")]) if path.is_dir() \
+            else [path]
+        for file in files:
+            try:  # a bundle of resources holds several documents
+                docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                docs = []  # validation reports it, with its position
+            if any(isinstance(d, dict) and "rule_files" in d and "tests" in d for d in docs):
+                continue  # a promtool unit-test file: nothing to lint in it
+            is_rules = any(isinstance(d, dict) and (
+                "groups" in d or d.get("kind") == "PrometheusRule") for d in docs)
+            (rules if is_rules else specs).append(file)
+    return specs, rules
+
+
+def lint(paths: list[Path] | None = None, env: str | None = None,
+         config_path: Path | None = None) -> tuple[list[Any], Any]:
+    """Lint findings of specs and rule files, filtered by mcgen.toml and inline disables,
+    and the configuration used. Spec errors raise SpecError as in validate()."""
+    from mcgen.lint import Context, load_rules
+    from mcgen.lint import run as lintrun
+    cfg = lintrun.config(config_path or lintrun.CONFIG_FILE)
+    specs, rule_paths = lint_inputs(paths or [DEFAULT_SPECS])
+    model = validate(specs, env) if specs else None
+    if model is None and rule_paths and DEFAULT_SPECS.exists():
+        model = validate([DEFAULT_SPECS], env)  # to know which metric names exist
+    files: tuple[Any, ...] = ()
+    if rule_paths:
+        from mcgen.lint import rulefiles
+        files = tuple(rulefiles.load(rule_paths))
+    ctx = Context(model if specs or rule_paths else None, files, cfg)
+    findings: list[Any] = []
+    for r in load_rules().values():
+        if (r.kind == "spec" and specs) or (r.kind == "rules" and files):
+            findings.extend(r.check(ctx, r))
+    if specs:
+        findings = lintrun.by_spec(findings, model)
+    return lintrun.keep(findings, cfg), cfg

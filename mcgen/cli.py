@@ -164,6 +164,35 @@ def push(
     _run(action)
 
 
+@app.command()
+def lint(
+    paths: Paths = None, env: Env = None,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="text, json or github (annotations in GitHub Actions).")] = "text",
+    fail_on: Annotated[str | None, typer.Option(
+        "--fail-on", help="Exit 1 on findings of this severity or worse: info, warning, "
+        "error (default: mcgen.toml's [lint] fail_on, else warning).",
+        show_default=False)] = None,
+) -> None:
+    """Find what validates but will hurt: naming, buckets, cardinality, alert hygiene,
+    and mistakes in hand-written Prometheus rule files."""
+    def action() -> int:
+        from mcgen import api
+        from mcgen.errors import UsageError
+        from mcgen.lint import SEVERITIES, report
+        from mcgen.lint import run as lintrun
+        if fmt not in report.FORMATS:
+            raise UsageError(f"--format {fmt}: use one of {', '.join(report.FORMATS)}")
+        if fail_on is not None and fail_on not in SEVERITIES:
+            raise UsageError(f"--fail-on {fail_on}: use one of {', '.join(SEVERITIES)}")
+        findings, cfg = api.lint(paths, env)
+        out = report.render(findings, fmt)
+        if out:
+            typer.echo(out)
+        return 1 if lintrun.fails(findings, cfg, fail_on) else 0
+    _run(action)
+
+
 def main() -> None:
     try:
         app(prog_name="mcgen")

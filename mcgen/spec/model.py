@@ -20,6 +20,7 @@ TARGET_LABELS = ("instance", "job")
 class Label:
     name: str
     values: tuple[str, ...] | None  # None: unbounded
+    pos: Position = field(default=Position("", 1, 1), compare=False)  # of the label's key
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Alert:
     labels: tuple[tuple[str, str], ...]
     overrides: tuple[Override, ...]
     pos: Position
+    # For `mcgen lint`: where the alert's own threshold is written, and which keys the
+    # spec wrote (summary and description get defaults when it did not).
+    threshold_pos: Position | None = field(default=None, compare=False)
+    written: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
     def carried(self) -> tuple[str, ...]:
@@ -78,6 +83,7 @@ class Metric:
     multiprocess_mode: str | None
     alerts: tuple[Alert, ...]
     pos: Position
+    buckets_pos: Position | None = field(default=None, compare=False)  # for `mcgen lint`
 
     def label(self, name: str) -> Label | None:
         return next((lb for lb in self.labels if lb.name == name), None)
@@ -132,6 +138,16 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class LintSettings:
+    """The spec's optional `lint:` key: budgets and disabled rules for this service
+    (they take precedence over mcgen.toml's [lint] for its findings)."""
+
+    series_budget: int | None = None
+    metric_series_budget: int | None = None
+    disable: tuple[tuple[str, Position], ...] = ()  # rule id, where it is named
+
+
+@dataclass(frozen=True)
 class Service:
     """One spec file, resolved for one environment (or none)."""
 
@@ -148,6 +164,7 @@ class Service:
     pos: Position = Position("", 1, 1)  # of the `service:` value
     environment: str | None = None
     environments: tuple[str, ...] = ()
+    lint: LintSettings = LintSettings()
     metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -22,6 +22,7 @@ from mcgen.spec.model import (
     Alert,
     Dashboard,
     Label,
+    LintSettings,
     Metric,
     Override,
     Service,
@@ -106,8 +107,17 @@ class Builder:
                 pos=self.pos(("dashboard", "uid") if "uid" in board else ("service",))),
             metrics=metrics, slos=slos, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
+            lint=self.lint_settings(),
             metric_index={m.name: m for m in metrics},
         )
+
+    def lint_settings(self) -> LintSettings:
+        raw = self.data.get("lint", {})
+        return LintSettings(
+            series_budget=raw.get("series_budget"),
+            metric_series_budget=raw.get("metric_series_budget"),
+            disable=tuple((r, self.pos(("lint", "disable", i)))
+                          for i, r in enumerate(raw.get("disable", ()))))
 
     def check_alert_names(self, metrics: Sequence[Metric], slos: Sequence[Slo]) -> None:
         seen: dict[str, Position] = {}
@@ -150,7 +160,8 @@ class Builder:
             name=name, type=mtype, help=m["help"], unit=unit, group=m.get("group"),
             source=m.get("source"), labels=labels, buckets=buckets,
             quantiles=tuple(sorted(set(quantiles or DEFAULT_QUANTILES))),
-            multiprocess_mode=m.get("multiprocess_mode"), alerts=(), pos=self.pos(path))
+            multiprocess_mode=m.get("multiprocess_mode"), alerts=(), pos=self.pos(path),
+            buckets_pos=self.pos((*path, "buckets")) if "buckets" in m else None)
         alerts = tuple(
             a for i, raw in enumerate(m.get("alerts", ()))
             if (a := self.alert(metric, raw, (*path, "alerts", i))) is not None)
@@ -175,7 +186,8 @@ class Builder:
             if values is not None and len(set(values)) != len(values):
                 self.error((*path, name), f"label '{name}' lists an allowed value twice",
                            "remove the repeat")
-            out.append(Label(name, None if values is None else tuple(values)))
+            out.append(Label(name, None if values is None else tuple(values),
+                             self.pos((*path, name), key=True)))
         return tuple(out)
 
     def buckets(self, m: dict[str, Any], mtype: str, path: JsonPath) -> tuple[float, ...]:
@@ -249,7 +261,9 @@ class Builder:
             window=self.duration(raw["window"], at("window")) if "window" in raw else self.window,
             severity=raw.get("severity", self.severity), by=by, select=select,
             summary="", description="", labels=tuple(sorted(raw.get("labels", {}).items())),
-            overrides=(), pos=self.pos(path))
+            overrides=(), pos=self.pos(path),
+            threshold_pos=self.pos(at(comparisons[0])) if threshold is not None else None,
+            written=frozenset(raw))
         if kind in ("quantile", "rate", "ratio_to") and alert.window.ms < 2 * self.scrape.ms \
                 and not (kind == "quantile" and metric.type == "summary"):
             where = at("window") if "window" in raw else ("defaults", "rate_window")

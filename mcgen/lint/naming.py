@@ -1,0 +1,128 @@
+"""Naming rules: the Prometheus conventions for metric and label names
+(https://prometheus.io/docs/practices/naming/) that validation does not already enforce.
+
+Already errors in validation, so not repeated here: counters not ending in `_total`,
+`_total` on anything else, a `unit` the name does not end in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+from mcgen.lint import Context, Finding, Rule, rule
+from mcgen.lint.common import services
+
+_SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
+# Name parts that are a scaled or non-base unit, and the base unit to use instead.
+_NOT_BASE = {
+    **dict.fromkeys(("milliseconds", "millis", "ms", "microseconds", "micros",
+                     "nanoseconds", "ns", "minutes", "mins", "hours", "days"), "seconds"),
+    **dict.fromkeys(("kilobytes", "kb", "kib", "megabytes", "mb", "mib", "gigabytes", "gb",
+                     "gib", "terabytes", "tb"), "bytes"),
+    **dict.fromkeys(("percent", "percentage", "pct"), "ratio"),
+    **dict.fromkeys(("bits", "kilobits", "megabits"), "bytes"),
+}
+_SERIES_SUFFIXES = ("_count", "_sum", "_bucket")
+
+
+@rule("naming/snake-case", "warning", "Metric and label names are lowercase snake_case")
+def snake_case(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Prometheus names are `snake_case`: lowercase words joined by single underscores.
+    `camelCase`, capitals and doubled or trailing underscores make names hard to guess
+    and to type in PromQL. Colons are reported by `naming/colon`."""
+    for svc in services(ctx):
+        for m in svc.metrics:
+            name = m.name.replace(":", "_")
+            if not _SNAKE.fullmatch(name):
+                yield rule.finding(m.pos, f"metric name '{m.name}' is not snake_case",
+                                   f"rename it to {_to_snake(m.name)}")
+            for label in m.labels:
+                if not _SNAKE.fullmatch(label.name):
+                    yield rule.finding(label.pos, f"label name '{label.name}' of {m.name} is "
+                                       "not snake_case", f"rename it to {_to_snake(label.name)}")
+
+
+def _to_snake(name: str) -> str:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.replace(":", "_"))
+    return re.sub(r"_+", "_", spaced.lower()).strip("_") or "name"
+
+
+@rule("naming/base-unit", "warning", "Names use base units: seconds, bytes, ratio")
+def base_unit(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Prometheus uses base units so that every metric of a kind can be compared and
+    graphed together: seconds (not milliseconds or minutes), bytes (not kilobytes or
+    bits), and ratios from 0 to 1 (not percent). A name part such as `_ms`, `_mb` or
+    `_percent`, or such a `unit`, means the values are scaled: record base units and let
+    dashboards scale them (Grafana units do)."""
+    for svc in services(ctx):
+        for m in svc.metrics:
+            parts = m.name.lower().replace(":", "_").split("_")
+            if m.unit:
+                parts.append(m.unit)
+            bad = next((p for p in parts if p in _NOT_BASE), None)
+            if bad:
+                base = _NOT_BASE[bad]
+                yield rule.finding(m.pos, f"metric '{m.name}' is in {bad}, not the base unit "
+                                   f"{base}", f"record {base} and name it ..._{base}"
+                                   + ("_total" if m.type == "counter" else ""))
+
+
+@rule("naming/reserved-suffix", "warning",
+      "No _count, _sum or _bucket suffix on a metric's own name")
+def reserved_suffix(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Histograms and summaries expose `NAME_count`, `NAME_sum` and `NAME_bucket`
+    series. A metric of your own with such a suffix looks like a part of one in every
+    query and tool, and collides with it when a histogram of the stem exists. Name counts
+    `..._total` (a counter) or after what they count (a gauge: `..._items`)."""
+    names = {m.name for svc in services(ctx) for m in svc.metrics}
+    for svc in services(ctx):
+        for m in svc.metrics:
+            suffix = next((s for s in _SERIES_SUFFIXES if m.name.endswith(s)), None)
+            if suffix is None:
+                continue
+            stem = m.name[: -len(suffix)]
+            clash = f", and collides with histogram/summary '{stem}'" if stem in names else ""
+            yield rule.finding(m.pos, f"{m.type} '{m.name}' ends in {suffix}, a suffix of "
+                               f"histogram and summary series{clash}",
+                               "rename it (a counter ends in _total; a gauge after what it "
+                               "holds)")
+
+
+@rule("naming/colon", "warning", "No colons in metric names (reserved for recording rules)")
+def colon(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Colons in metric names are reserved for recording rules (`level:metric:operations`,
+    which mcgen writes itself). Instrumented metrics must not use them."""
+    for svc in services(ctx):
+        for m in svc.metrics:
+            if ":" in m.name:
+                yield rule.finding(m.pos, f"metric name '{m.name}' has a colon, which is "
+                                   "reserved for recording rules",
+                                   f"rename it to {m.name.replace(':', '_')}")
+
+
+@rule("naming/service-prefix", "warning", "A service's metrics share a prefix")
+def service_prefix(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """Every metric of a service starts with one prefix (a namespace), so that
+    `{__name__=~"shop_.*"}` finds them all and names never clash with other services'
+    or libraries'. The prefix is the service name (`shop_`), or any prefix (whole
+    `_`-separated words) that all the service's metrics share. Metrics that start with
+    neither are reported."""
+    for svc in services(ctx):
+        own = f"{svc.name}_"
+        if all(m.name.startswith(own) for m in svc.metrics):
+            continue
+        common = _common_words([m.name for m in svc.metrics]) if len(svc.metrics) > 1 else ""
+        if common:
+            continue
+        for m in svc.metrics:
+            if not m.name.startswith(own):
+                yield rule.finding(m.pos, f"metric '{m.name}' does not start with the service "
+                                   f"prefix '{own}', and the service's metrics share no other",
+                                   f"rename it to {own}{m.name}")
+
+
+def _common_words(names: list[str]) -> str:
+    prefix = os.path.commonprefix(names)
+    return prefix[: prefix.rfind("_") + 1] if "_" in prefix else ""

@@ -1,0 +1,132 @@
+"""A typed front for promql-parser (the Rust PromQL parser, built from Prometheus' grammar):
+parsing, walking the tree in source order, and finding where a node was written.
+
+The parser's tree carries no offsets and its errors no positions, so positions are
+recovered from the text: string literals and comments are masked, then the n-th
+whole-word occurrence of a token is the n-th node that starts with it (a pre-order
+walk meets function names, aggregation operators and metric names in source order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import promql_parser as pp
+
+Node = pp.Expr
+
+# Aggregation operators: the only things that take `by (...)` / `without (...)`.
+AGGREGATIONS = frozenset({"sum", "avg", "min", "max", "count", "group", "stddev", "stdvar",
+                          "topk", "bottomk", "quantile", "count_values", "limitk",
+                          "limit_ratio"})
+KEYWORDS = AGGREGATIONS | {"by", "without", "on", "ignoring", "group_left", "group_right",
+                           "bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"}
+COMPARISONS = frozenset({">", "<", ">=", "<=", "==", "!="})
+RATE_FUNCTIONS = frozenset({"rate", "increase", "irate"})
+
+
+@dataclass(frozen=True)
+class Parsed:
+    ast: Node | None
+    error: str | None
+
+
+def parse(text: str) -> Parsed:
+    try:
+        return Parsed(pp.parse(text), None)
+    except (ValueError, RuntimeError) as exc:  # the parser raises ValueError
+        return Parsed(None, str(exc) or "invalid PromQL")
+
+
+def children(node: Node) -> list[Node]:
+    """A node's sub-expressions, in source order."""
+    if isinstance(node, pp.BinaryExpr):
+        return [node.lhs, node.rhs]
+    if isinstance(node, pp.AggregateExpr):
+        param = [node.param] if isinstance(node.param, pp.Expr) else []
+        return [*param, node.expr]
+    if isinstance(node, pp.Call):
+        return [a for a in node.args if isinstance(a, pp.Expr)]
+    if isinstance(node, pp.MatrixSelector):
+        return [node.vector_selector]
+    if isinstance(node, pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr):
+        return [node.expr]
+    return []
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node, pre-order (parents before children, left before right)."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
+def op(node: pp.BinaryExpr | pp.AggregateExpr) -> str:
+    return str(node.op)
+
+
+def unwrap(node: Node) -> Node:
+    """Through parentheses."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    return node
+
+
+def metric_name(selector: pp.VectorSelector) -> str | None:
+    """The metric a selector reads: its name, or an equality matcher on __name__."""
+    if selector.name:
+        return selector.name
+    for m in selector.matchers.matchers:
+        if m.name == "__name__" and m.op == pp.MatchOp.Equal:
+            return m.value
+    return None
+
+
+def token(node: Node) -> str | None:
+    """The word a node's text starts with, if any (what `locate` searches for)."""
+    if isinstance(node, pp.Call):
+        return node.func.name
+    if isinstance(node, pp.AggregateExpr):
+        return op(node)
+    if isinstance(node, pp.VectorSelector):
+        return node.name
+    return None
+
+
+def selectors(node: Node) -> Iterator[pp.VectorSelector]:
+    for sub in walk(node):
+        if isinstance(sub, pp.VectorSelector):
+            yield sub
+
+
+_MASK_RE = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'|`[^`]*`|#[^\n]*')
+
+
+def masked(text: str) -> str:
+    """The text with string literals and comments blanked out, offsets unchanged."""
+    return _MASK_RE.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 1), text)
+
+
+def occurrences(text: str, word: str) -> list[int]:
+    """Offsets of `word` as a whole word outside strings and comments."""
+    pattern = re.compile(r"(?<![A-Za-z0-9_:])" + re.escape(word) + r"(?![A-Za-z0-9_:])")
+    return [m.start() for m in pattern.finditer(masked(text))]
+
+
+def locate(text: str, ast: Node, target: Node) -> int:
+    """Offset of `target` (a node of `ast`) in `text`; 0 when it cannot be told."""
+    word = token(target)
+    if word is None:
+        firsts = [n for n in walk(target) if token(n) is not None]
+        if not firsts:
+            return 0
+        target, word = firsts[0], token(firsts[0])
+        assert word is not None
+    same = [n for n in walk(ast) if token(n) == word]
+    index = next((i for i, n in enumerate(same) if n is target), None)
+    if index is None:  # the bindings make new wrapper objects on each access
+        index = next((i for i, n in enumerate(same) if repr(n) == repr(target)), 0)
+    found = occurrences(text, word)
+    return found[index] if index < len(found) else (found[0] if found else 0)

@@ -1,0 +1,182 @@
+"""Hand-written Prometheus rule files (and PrometheusRule resources) for `mcgen lint`:
+loading them with the position of every key and value, and each `expr` parsed once.
+
+Positions come from PyYAML's composed nodes, as for specs (mcgen/spec/load.py). An
+`expr` is also mapped character by character back to the file, so a finding inside a
+multi-line block scalar points at the line and column of the offending token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mcgen.errors import Position
+from mcgen.lint.promqlast import Parsed, parse
+from mcgen.spec.load import Document, _Loader, _Walker
+from mcgen.spec.validate import shown
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class PromQL:
+    text: str
+    parsed: Parsed
+    places: tuple[Position, ...]  # where each character of `text` was written, and the end
+
+    def at(self, offset: int) -> Position:
+        return self.places[max(0, min(offset, len(self.places) - 1))]
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    """One rule of a group: an alert or a recording rule."""
+
+    kind: str  # alert | record
+    name: str
+    expr: PromQL | None
+    data: dict[str, Any]
+    doc: Document = field(compare=False, repr=False)
+    path: JsonPath = ()
+
+    def pos(self, *keys: str | int, key: bool = False) -> Position:
+        return self.doc.pos((*self.path, *keys), key=key)
+
+
+@dataclass(frozen=True)
+class Problem:
+    pos: Position
+    message: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    path: str
+    rules: tuple[RuleEntry, ...]
+    problems: tuple[Problem, ...]  # the file or a rule cannot be read as a rule file
+
+
+def _places(text: str, source: str, node: yaml.ScalarNode, where: str) -> tuple[Position, ...]:
+    """Align the scalar's value with its source text: indentation, quotes, escapes and
+    block headers are skipped, folded line breaks match the spaces they became."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.style in ("|", ">"):
+        start = source.find("\n", start, end) + 1 or start
+    raw = source[start:end]
+    out: list[Position] = []
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if node.style in ("|", ">"):
+        line, col = line + 1, 1
+    i = 0
+
+    def advance(ch: str) -> None:
+        nonlocal line, col
+        line, col = (line + 1, 1) if ch == "\n" else (line, col + 1)
+
+    for ch in text:
+        while i < len(raw) and not (raw[i] == ch or (ch.isspace() and raw[i].isspace())):
+            advance(raw[i])
+            i += 1
+        if i >= len(raw):  # lost the thread: the rest is at the value's start
+            first = Position(where, node.start_mark.line + 1, node.start_mark.column + 1)
+            out.extend([first] * (len(text) + 1 - len(out)))
+            return tuple(out)
+        out.append(Position(where, line, col))
+        advance(raw[i])
+        i += 1
+    out.append(Position(where, line, col))
+    return tuple(out)
+
+
+def _exprs(root: yaml.Node, path: JsonPath) -> dict[JsonPath, yaml.ScalarNode]:
+    """The scalar nodes of every `expr` under `root`, by data path."""
+    found: dict[JsonPath, yaml.ScalarNode] = {}
+    if isinstance(root, yaml.MappingNode):
+        for k, v in root.value:
+            key = k.value if isinstance(k, yaml.ScalarNode) else str(k.tag)
+            if key == "expr" and isinstance(v, yaml.ScalarNode):
+                found[(*path, key)] = v
+            else:
+                found.update(_exprs(v, (*path, key)))
+    elif isinstance(root, yaml.SequenceNode):
+        for i, item in enumerate(root.value):
+            found.update(_exprs(item, (*path, i)))
+    return found
+
+
+def _groups(doc: Document) -> tuple[Any, JsonPath] | None:
+    data = doc.data
+    if not isinstance(data, dict):
+        return None
+    if data.get("kind") == "PrometheusRule":
+        spec = data.get("spec")
+        return (spec.get("groups"), ("spec", "groups")) if isinstance(spec, dict) else None
+    return (data["groups"], ("groups",)) if "groups" in data else None
+
+
+def load_one(path: Path) -> RuleFile:
+    where = shown(path)
+    start = Position(where, 1, 1)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return RuleFile(where, (), (Problem(start, f"cannot read the file ({exc})",
+                                            "check the path and save it as UTF-8"),))
+    doc = Document(where, None)
+    loader = _Loader(source)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return RuleFile(where, (), (Problem(start, "the file is empty", "write rule groups"),))
+        doc.data = _Walker(doc, loader).walk(root, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(where, mark.line + 1, mark.column + 1) if mark else start
+        return RuleFile(where, (), (Problem(pos, f"YAML syntax error: {exc.problem}",
+                                            "fix the YAML syntax"),))
+    except yaml.YAMLError as exc:
+        return RuleFile(where, (), (Problem(start, f"YAML error: {exc}", "fix the YAML"),))
+    finally:
+        loader.dispose()
+    found = _groups(doc)
+    if found is None or not isinstance(found[0], list):
+        return RuleFile(where, (), (Problem(doc.pos(()), "no rule groups found",
+                                            "a rule file has `groups:` (a PrometheusRule "
+                                            "`spec.groups:`), a list of groups"),))
+    nodes = _exprs(root, ())
+    groups, base = found
+    rules: list[RuleEntry] = []
+    problems: list[Problem] = []
+    for g, group in enumerate(groups):
+        items = group.get("rules") if isinstance(group, dict) else None
+        if not isinstance(items, list):
+            problems.append(Problem(doc.pos((*base, g)), "a group without a `rules` list",
+                                    "give each group `name:` and `rules:`"))
+            continue
+        for r, item in enumerate(items):
+            path_ = (*base, g, "rules", r)
+            if not isinstance(item, dict) or not ({"alert", "record"} & item.keys()):
+                problems.append(Problem(doc.pos(path_), "a rule with neither `alert` nor "
+                                        "`record`", "name the rule with `alert:` or `record:`"))
+                continue
+            kind = "alert" if "alert" in item else "record"
+            expr: PromQL | None = None
+            node = nodes.get((*path_, "expr"))
+            if node is not None and isinstance(item.get("expr"), str | int | float):
+                text = str(item["expr"])
+                expr = PromQL(text, parse(text), _places(text, source, node, where))
+            else:
+                problems.append(Problem(doc.pos(path_), f"rule {item[kind]!s} has no `expr`",
+                                        "give it the PromQL expression to evaluate"))
+            rules.append(RuleEntry(kind, str(item[kind]), expr, item, doc, path_))
+    return RuleFile(where, tuple(rules), tuple(problems))
+
+
+def load(paths: list[Path]) -> list[RuleFile]:
+    """The parsed rule files, in the order given."""
+    return [load_one(p) for p in paths]
