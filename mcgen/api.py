@@ -79,7 +79,8 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
     it was part of this run and produced other files (the service was renamed)."""
     found = []
     patterns = ("prometheus/*.yml", "grafana/*.json", "grafana/provisioning/*.yaml",
-                "stubs/python/*.py", "stubs/typescript/*.ts", "stubs/go/*/metrics.go")
+                "stubs/python/*.py", "stubs/typescript/*.ts", "stubs/go/*/metrics.go",
+                "docs/*.md")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
         if rel in files:

@@ -58,6 +58,10 @@ def go_stub_path(service: str) -> str:
     return f"stubs/go/{service}/metrics.go"
 
 
+def docs_path(service: str) -> str:
+    return f"docs/{service}.md"
+
+
 def provisioning_path(service: str) -> str:
     return f"grafana/provisioning/{service}.yaml"
 
@@ -162,15 +166,19 @@ def _series(alert: Alert) -> str:
     return " for " + ", ".join(f"{lb}={{{{ $labels.{lb} }}}}" for lb in alert.by)
 
 
+def amount(alert: Alert, metric: Metric, value: float) -> str:
+    """A threshold of this alert for people: `10s`, `0.1/s`, `10%` for a ratio alert."""
+    if alert.kind == "ratio":
+        return f"{promql.number(round(value * 100, 10))}%"
+    return _number(value) + _unit(metric, alert)
+
+
 def default_summary(alert: Alert, metric: Metric) -> str:
     if alert.kind == "absent":
         return f"{metric.name} is absent"
     if alert.kind == "stale":
         return f"{metric.name} not updated for more than {alert.stale_after}"
-    limit = "its threshold" if alert.overrides else \
-        _number(alert.threshold or 0) + _unit(metric, alert)
-    if alert.kind == "ratio" and not alert.overrides:
-        limit = f"{promql.number(round((alert.threshold or 0) * 100, 10))}%"
+    limit = "its threshold" if alert.overrides else amount(alert, metric, alert.threshold or 0)
     return f"{quantity(alert, metric)} {alert.comparison_word} {limit}"
 
 

@@ -165,6 +165,7 @@ class Service:
     environment: str | None = None
     environments: tuple[str, ...] = ()
     lint: LintSettings = LintSettings()
+    rate_window: Duration = Duration(300_000)  # defaults.rate_window, for documented queries
     metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -98,7 +98,7 @@ class Builder:
             description=d.get("description"),
             alert_labels=labels, runbook_base_url=d.get("runbook_base_url"),
             interval=self.duration(interval, ("defaults", "interval")) if interval else None,
-            scrape_interval=self.scrape,
+            scrape_interval=self.scrape, rate_window=self.window,
             dashboard=Dashboard(
                 title=board.get("title", f"{name} metrics"),
                 uid=board.get("uid", conventions.dashboard_uid(name)),

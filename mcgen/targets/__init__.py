@@ -20,6 +20,7 @@ TARGETS: dict[str, str] = {
     "dashboards": "mcgen.targets.dashboards",
     "stubs": "mcgen.targets.stubs",
     "provisioning": "mcgen.targets.provisioning",
+    "docs": "mcgen.targets.docs",
 }
 
 Renderer = Callable[[Service, Model], dict[str, str]]
