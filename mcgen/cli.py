@@ -113,14 +113,35 @@ def test_cmd(out: Out = Path("generated")) -> None:
 
 @app.command()
 def init(
-    service: Annotated[str, typer.Option(help="Service name.")] = "myservice",
-    path: Annotated[Path | None, typer.Option(help="Where to write it.")] = None,
+    service: Annotated[str | None, typer.Option(
+        help="Service name (default: myservice; with --from-metrics, the first word all "
+        "metric names share).", show_default=False)] = None,
+    path: Annotated[Path | None, typer.Option(
+        help="Where to write it (default: specs/<service>.yaml).", show_default=False)] = None,
+    from_metrics: Annotated[str | None, typer.Option(
+        "--from-metrics", metavar="FILE|URL",
+        help="Start from what a service exposes: a saved Prometheus text exposition or its "
+        "http(s):// /metrics URL.", show_default=False)] = None,
+    include_runtime: Annotated[bool, typer.Option(
+        "--include-runtime", help="With --from-metrics: keep client libraries' runtime "
+        "metrics (go_*, process_*, python_*, ...).")] = False,
 ) -> None:
     """Write a commented starter spec that validates."""
     def action() -> int:
-        from mcgen import starter
-        target = starter.write(service, path)
-        typer.echo(f"wrote {target}; edit it, then run `mcgen validate {target}`")
+        from mcgen.errors import UsageError
+        if from_metrics is None:
+            if include_runtime:
+                raise UsageError("--include-runtime goes with --from-metrics FILE|URL")
+            from mcgen import starter
+            target = starter.write(service or "myservice", path)
+            typer.echo(f"wrote {target}; edit it, then run `mcgen validate {target}`")
+            return 0
+        from mcgen import bootstrap
+        done = bootstrap.write(from_metrics, service, path, include_runtime)
+        typer.echo(f"wrote {done.path}: service {done.service}, {done.metrics} metric(s), "
+                   f"{done.skipped} skipped, {done.suggestions} suggested alert(s) commented "
+                   f"out; review it, then run `mcgen validate {done.path}` and "
+                   f"`mcgen lint {done.path}`")
         return 0
     _run(action)
 

@@ -123,3 +123,26 @@ def dump(data: dict[str, Any]) -> str:
     out: list[str] = []
     _emit(data, "", out)
     return "\n".join(out) + "\n"
+
+
+_FLOW_UNSAFE = re.compile(r"[,\[\]{}]")
+
+
+def flow_list(values: list[Any]) -> str | None:
+    """`[a, b, 1.5]`: a one-line flow sequence of strings and numbers that reads back as
+    `values`, or None when an item needs block style (a multi-line string)."""
+    items = []
+    for value in values:
+        if isinstance(value, str):
+            if "\n" in value:
+                return None
+            text = scalar(value)
+            if not text.startswith('"') and _FLOW_UNSAFE.search(text):
+                text = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                                        json.dumps(value, ensure_ascii=False))
+            items.append(text)
+        elif isinstance(value, (bool, int, float)):
+            items.append(_number(value))
+        else:
+            return None
+    return "[" + ", ".join(items) + "]"

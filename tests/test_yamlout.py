@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcgen.yamlout import dump, scalar
+from mcgen.yamlout import dump, flow_list, scalar
 
 leaves = (st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
           | st.sampled_from(["yes", "no", "on", "1e3", "0x1F", "~", "null", "1.0", "a: b",
@@ -34,3 +34,19 @@ def test_plain_only_when_safe() -> None:
 def test_multiline_is_a_literal_block() -> None:
     text = dump({"expr": "(a > 1)\nor\n(b > 2)"})
     assert text == "expr: |-\n  (a > 1)\n  or\n  (b > 2)\n"
+
+
+flow_items = (st.text() | st.integers() | st.floats(allow_nan=False)
+              | st.sampled_from(["a:b", "a,b", "[x]", "{y}", "x:", "- a", "? q", "a: b",
+                                 "#x", "x #y", "1e3", "yes", "", "\u2028", "\x85", "a\nb"]))
+
+
+@settings(max_examples=400)
+@given(st.lists(flow_items, max_size=6))
+def test_flow_list_round_trip(values: list[Any]) -> None:
+    text = flow_list(values)
+    if text is None:
+        assert any(isinstance(v, str) and "\n" in v for v in values)
+        return
+    assert "\n" not in text
+    assert yaml.safe_load(f"x: {text}\n") == {"x": values}
