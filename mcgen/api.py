@@ -131,7 +131,6 @@ def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | No
     dashboard as it goes."""
     from mcgen import grafana
     where = grafana.target(url, insecure, timeout)
-    pushing.check_message(message)
     dashboards = pushing.committed(validate(paths, env), out)
     return pushing.run(dashboards, where, dry_run=dry_run, message=message, show=show)
 

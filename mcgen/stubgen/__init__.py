@@ -18,6 +18,10 @@ from typing import Any
 
 from mcgen.spec.model import Label, Metric, Service
 
+# The class each client library names a metric type with (the same in all three).
+CLIENT_CLASSES = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
+                  "summary": "Summary"}
+
 
 @dataclass(frozen=True)
 class MetricFacts:

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from mcgen import promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import MetricFacts, facts, render_template, summary_quantiles, unique
+from mcgen.stubgen import (
+    CLIENT_CLASSES,
+    MetricFacts,
+    facts,
+    render_template,
+    summary_quantiles,
+    unique,
+)
 from mcgen.stubgen.python import describe
 
 KEYWORDS = frozenset({
@@ -34,8 +41,6 @@ PREDECLARED = frozenset({
 # What the stub imports; a package of that name would need an alias next to them.
 IMPORTS = frozenset({"prometheus", "promauto"})
 
-_KINDS = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
-          "summary": "Summary"}
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -184,7 +189,7 @@ def metrics_of(svc: Service) -> list[GoMetric]:
     names = _Names()
     variables = [names.take(camel(mf.base) if camel(mf.base)[:1].isalpha()
                             else "Metric" + camel(mf.base)) for mf in found]
-    helpers = [{verb: names.take(verb + var) for verb in _VERBS[_KINDS[mf.metric.type]]}
+    helpers = [{verb: names.take(verb + var) for verb in _VERBS[CLIENT_CLASSES[mf.metric.type]]}
                for mf, var in zip(found, variables, strict=True)]
     types = [[names.take(var + (camel(lb.name) or f"Label{i + 1}"))
               if lb.values is not None else "string" for i, lb in enumerate(mf.labels)]
@@ -200,7 +205,7 @@ def metrics_of(svc: Service) -> list[GoMetric]:
             consts = tuple((names.take(kind + (value_camel(v) or f"Value{i + 1}")), v)
                            for i, v in enumerate(lb.values or ()))
             params.append(Param(lb.name, ident, kind, consts))
-        out.append(GoMetric(mf, var, _KINDS[mf.metric.type], helper, tuple(params),
+        out.append(GoMetric(mf, var, CLIENT_CLASSES[mf.metric.type], helper, tuple(params),
                             objectives(mf.metric)))
     return out
 

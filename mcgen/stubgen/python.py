@@ -8,10 +8,8 @@ from dataclasses import dataclass
 
 from mcgen import conventions, promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import MetricFacts, facts, render_template, unique
+from mcgen.stubgen import CLIENT_CLASSES, MetricFacts, facts, render_template, unique
 
-_CLASSES = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
-            "summary": "Summary"}
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -102,7 +100,7 @@ def describe(metric: Metric) -> str:
 
 
 def metrics_of(svc: Service) -> list[PyMetric]:
-    return [PyMetric(mf, mf.base.upper(), _CLASSES[mf.metric.type], _params(mf))
+    return [PyMetric(mf, mf.base.upper(), CLIENT_CLASSES[mf.metric.type], _params(mf))
             for mf in facts(svc)]
 
 

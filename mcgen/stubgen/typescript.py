@@ -16,11 +16,16 @@ from dataclasses import dataclass
 
 from mcgen import conventions, promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import MetricFacts, facts, render_template, summary_quantiles, unique
+from mcgen.stubgen import (
+    CLIENT_CLASSES,
+    MetricFacts,
+    facts,
+    render_template,
+    summary_quantiles,
+    unique,
+)
 from mcgen.stubgen.python import describe
 
-_CLASSES = {"counter": "Counter", "gauge": "Gauge", "histogram": "Histogram",
-            "summary": "Summary"}
 # JSON's escapes, so that a literal is also JSON (no `\v`, no `\0`).
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
             "\f": "\\f"}
@@ -142,7 +147,7 @@ def ts_metrics(svc: Service) -> list[TsMetric]:
     # Stems differ whenever the bases do, except when only underscores tell them apart
     # (`a_1b` and `a1b`); those get a trailing `_`.
     stems = unique((mf.base for mf in found), set(), camel)
-    return [TsMetric(mf, mf.base.upper(), stem, _CLASSES[mf.metric.type], _params(mf))
+    return [TsMetric(mf, mf.base.upper(), stem, CLIENT_CLASSES[mf.metric.type], _params(mf))
             for mf, stem in zip(found, stems, strict=True)]
 
 
