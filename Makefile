@@ -8,12 +8,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv promtool node grafana-schema stubs-typescript go generate test e2e check bench \
+.PHONY: help venv promtool engines node grafana-schema stubs-typescript go generate test e2e check bench \
         clean distclean
 
 help:
 	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
 	@echo "make promtool  make sure promtool is available (installs Debian's prometheus package)"
+	@echo "make engines   unpack Prometheus 2.53 (Debian trixie) and 3.5 (sid) into $(ENGINES)"
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
 	@echo "make test      ruff, mypy and pytest (installs promtool, node, go and npm packages)"
@@ -37,6 +38,17 @@ promtool:
 	    bash scripts/install-tool.sh promtool prometheus \
 	        "install it with 'sudo apt-get install prometheus', or set PROMTOOL=/path/to/promtool"; \
 	fi
+
+# Every proof runs on the Prometheus users run (SPEC 11): bookworm's 2.42 from `make
+# promtool` above, and 2.53 (trixie) and 3.5 LTS (sid) from Debian's packages, downloaded
+# with apt-get against a temporary sources list and unpacked into $(ENGINES) without
+# installing anything (scripts/fetch-debian.py; it says how to do it by hand without apt).
+ENGINES := .engines
+SID     := $(ENGINES)/sid/usr/bin
+TRIXIE  := $(ENGINES)/trixie/usr/bin
+engines:
+	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/sid promtool prometheus
+	@$(PYTHON) scripts/fetch-debian.py trixie $(ENGINES)/trixie promtool prometheus
 
 # Node runs the checks of JavaScript-side behaviour (how prom-client spells bucket bounds).
 node:
@@ -72,18 +84,21 @@ go:
 generate: $(STAMP)
 	$(BIN)/mcgen generate
 
-test: $(STAMP) promtool node grafana-schema stubs-typescript go
+test: $(STAMP) promtool engines node grafana-schema stubs-typescript go
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 
 # The end-to-end test alone: an app on the generated Python stub, scraped by a real
 # Prometheus with the generated rules (also part of `make test`).
-e2e: $(STAMP) promtool
+e2e: $(STAMP) promtool engines
 	$(BIN)/pytest tests/test_e2e.py
 
-check: $(STAMP) promtool
+# The committed outputs, proven on each engine in turn.
+check: $(STAMP) promtool engines
 	$(BIN)/mcgen check
+	PROMTOOL=$(TRIXIE)/promtool $(BIN)/mcgen check
+	PROMTOOL=$(SID)/promtool $(BIN)/mcgen check
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
@@ -93,4 +108,4 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(ENGINES)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -21,19 +26,106 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-def need_promtool() -> str:
-    """promtool's path; under CI=true a missing promtool fails instead of skipping."""
-    found = os.environ.get("PROMTOOL") or shutil.which("promtool")
-    if found:
-        return found
+# The engines every proof runs on (SPEC 11): the promtool and prometheus on PATH (Debian
+# bookworm's 2.42 on the CI machine; PROMTOOL and PROMETHEUS override them), and those
+# `make engines` unpacks from Debian's trixie (2.53) and sid (3.5 LTS) packages.
+ENGINE_DIR = ROOT / ".engines"
+
+
+@dataclass(frozen=True)
+class Engine:
+    key: str  # path | trixie | sid
+    promtool: str | None
+    prometheus: str | None
+    how: str  # what to run when it is missing
+
+    @property
+    def version(self) -> str:
+        return _version(self.promtool) if self.promtool else "missing"
+
+    @property
+    def id(self) -> str:
+        return f"promtool-{self.version}" if self.promtool else f"promtool-{self.key}"
+
+
+@functools.cache
+def _version(binary: str) -> str:
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except OSError:
+        return "broken"
+    found = re.search(r"version (\d+\.\d+)", out)
+    return found.group(1) if found else "unknown"
+
+
+def _unpacked(suite: str, name: str) -> str | None:
+    path = ENGINE_DIR / suite / "usr/bin" / name
+    return str(path) if path.is_file() else None
+
+
+ENGINES = {
+    "path": Engine("path", os.environ.get("PROMTOOL") or shutil.which("promtool"),
+                   os.environ.get("PROMETHEUS") or shutil.which("prometheus"),
+                   "run `make promtool` (Debian's prometheus package) or set PROMTOOL"),
+    "trixie": Engine("trixie", _unpacked("trixie", "promtool"), _unpacked("trixie", "prometheus"),
+                     "run `make engines` (Prometheus 2.53 from Debian trixie)"),
+    "sid": Engine("sid", _unpacked("sid", "promtool"), _unpacked("sid", "prometheus"),
+                  "run `make engines` (Prometheus 3.5 from Debian sid)"),
+}
+# MCGEN_ENGINES=path (say) narrows a local run to one engine; CI runs them all.
+_CHOSEN = [k for k in os.environ.get("MCGEN_ENGINES", "path,trixie,sid").split(",") if k]
+# Proofs (the generated suites of the examples and golden cases) run on all three; the
+# heavier tests (mutations, property, stubs, e2e) on one 2.x and one 3.x.
+PROOF_ENGINES = [ENGINES[k] for k in ENGINES if k in _CHOSEN]
+MAJOR_ENGINES = [ENGINES[k] for k in ("path", "sid") if k in _CHOSEN]
+
+
+def _missing(what: str, engine: Engine) -> NoReturn:
+    message = f"{what} of engine '{engine.key}' not found; {engine.how}"
     if os.environ.get("CI") == "true":
-        pytest.fail("promtool is required under CI=true; run `make promtool`")
-    pytest.skip("promtool not installed (run `make promtool`)")
+        pytest.fail(f"{message} (required under CI=true)")
+    pytest.skip(message)
 
 
-@pytest.fixture
-def promtool() -> str:
-    return need_promtool()
+def need_promtool(engine: Engine = ENGINES["path"]) -> str:
+    """promtool's path; under CI=true a missing promtool fails instead of skipping."""
+    if engine.promtool:
+        return engine.promtool
+    _missing("promtool", engine)
+
+
+def need_prometheus(engine: Engine = ENGINES["path"]) -> str:
+    """prometheus's path; under CI=true a missing binary fails instead of skipping."""
+    if engine.prometheus:
+        return engine.prometheus
+    _missing("prometheus", engine)
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> str:
+    """The engine's promtool, also made the one mcgen itself runs (PROMTOOL)."""
+    found = need_promtool(engine)
+    monkeypatch.setenv("PROMTOOL", found)
+    return found
+
+
+@pytest.fixture(params=MAJOR_ENGINES, ids=lambda e: e.id)
+def promtool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """promtool of a 2.x and of a 3.x engine, in turn."""
+    return _use(monkeypatch, request.param)
+
+
+@pytest.fixture(params=PROOF_ENGINES, ids=lambda e: e.id)
+def proof_promtool(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """promtool of every engine users run: 2.42, 2.53 and 3.5, in turn."""
+    return _use(monkeypatch, request.param)
+
+
+@pytest.fixture(scope="module", params=MAJOR_ENGINES,
+                ids=lambda e: e.id.replace("promtool", "prometheus"))
+def prometheus(request: pytest.FixtureRequest) -> str:
+    """A prometheus server binary of a 2.x and of a 3.x engine, in turn."""
+    return need_prometheus(request.param)
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_second_generate_writes_nothing(project: Path) -> None:
     assert " 0 written" in result.output
 
 
-def test_check_passes_on_fresh_outputs(project: Path, promtool: str) -> None:
+def test_check_passes_on_fresh_outputs(project: Path, proof_promtool: str) -> None:
     """The committed examples pass `promtool check rules` and their generated tests."""
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output

@@ -33,8 +33,8 @@ Live = tuple[lp.Generated, lp.Prometheus]
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[Live]:
-    binary = lp.need_prometheus()
+def live(prometheus: str) -> Iterator[Live]:
+    binary = prometheus
     generated = lp.generate([ROOT / "specs" / f"{name}.yaml" for name in SERVICES])
     with lp.live(generated, binary) as prom:
         time.sleep(max(0.0, prom.started + SCRAPE_FOR - time.time()))

@@ -293,9 +293,9 @@ def _gone(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def run(generated: Generated) -> Run:
+def run(generated: Generated, prometheus: str) -> Run:
     """Starts the app and Prometheus, observes, stops both, checks that nothing is left."""
-    binary = lp.need_prometheus()
+    binary = prometheus
     before = lp.child_pids()
     began = time.monotonic()
     result = Run(generated.svc, generated.rules, expected_alerts(generated.svc))

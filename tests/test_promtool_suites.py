@@ -34,8 +34,8 @@ def _prove(promtool: str, out: Path) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
-def test_golden_outputs_pass_promtool(case: str, promtool: str) -> None:
-    _prove(promtool, GOLDEN / case / "expected")
+def test_golden_outputs_pass_promtool(case: str, proof_promtool: str) -> None:
+    _prove(proof_promtool, GOLDEN / case / "expected")
 
 
 def _environments() -> list[tuple[str, str]]:
@@ -49,9 +49,9 @@ def _environments() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("spec", "env"), _environments())
-def test_example_environments_pass_promtool(spec: str, env: str, promtool: str,
+def test_example_environments_pass_promtool(spec: str, env: str, proof_promtool: str,
                                             tmp_path: Path, in_root: Path) -> None:
     # Only the spec that defines the environment: the others render as committed,
     # which test_committed_examples_pass_promtool already proves.
     write.write(tmp_path, api.render([Path("specs") / spec], env))
-    _prove(promtool, tmp_path)
+    _prove(proof_promtool, tmp_path)
