@@ -4,7 +4,12 @@ promtool compares a firing alert's annotations exactly, and they print `$value`.
 write the expected text we compute the value the way Prometheus does, operation by
 operation in IEEE doubles: series expansion (`a+bxn` adds b repeatedly), `rate()`
 (extrapolatedRate), `sum` (in label order), `histogram_quantile` (bucketQuantile).
-The generated suites run under real promtool in our own tests, which keeps this honest.
+
+Generated tests must pass on every Prometheus users run, so what differs between
+versions is a parameter (`Engine`) and the provers predict under each: a test asserts
+only what every engine agrees on. The generated suites run under the real promtool of
+each version in our own tests (and tests/test_engines.py holds this module against
+them), which keeps this honest.
 """
 
 from __future__ import annotations
@@ -18,8 +23,29 @@ from mcgen.promql import Matcher
 
 
 @dataclass(frozen=True)
+class Engine:
+    """The behaviour of one Prometheus version where it matters to a generated test."""
+
+    name: str
+    # Since 3.0 range selectors and the instant lookback are left-open: (t - range, t].
+    left_open: bool
+    # Since 3.0 a regex `.` matches a newline too.
+    dot_all: bool
+    # extrapolatedRate caps the extrapolation towards the range start at the counter's
+    # zero point and at the 1.1 x average interval threshold: 2.x in that order, 3.x
+    # threshold first.
+    threshold_first: bool
+
+
+V2 = Engine("Prometheus 2.x", left_open=False, dot_all=False, threshold_first=False)
+V3 = Engine("Prometheus 3.x", left_open=True, dot_all=True, threshold_first=True)
+ENGINES = (V2, V3)
+
+
+@dataclass(frozen=True)
 class Series:
-    """A synthetic series: `start+step x count` sampled every `interval_ms` from t=0."""
+    """A synthetic series: `start+step x count` sampled every `interval_ms` from
+    t=`offset_ms` (an offset puts the samples between rule evaluations)."""
 
     name: str
     labels: tuple[tuple[str, str], ...]  # sorted, without __name__
@@ -30,6 +56,7 @@ class Series:
     # Further segments `start+step x count` (count + 1 samples each), as promtool writes
     # `0+1x10 11+0x5`: phases of a scenario.
     more: tuple[tuple[float, float, int], ...] = ()
+    offset_ms: int = 0
 
     def values(self) -> tuple[float, ...]:
         out = _expand(self.start, self.step, self.count)
@@ -37,12 +64,10 @@ class Series:
             out += _expand(start, step, count)
         return out
 
-    def points(self, lo_ms: int, hi_ms: int) -> list[tuple[int, float]]:
-        """Samples with lo <= t <= hi (Prometheus 2.x range selection is closed)."""
-        values = self.values()
-        first = max(0, -(-lo_ms // self.interval_ms))
-        last = min(len(values) - 1, hi_ms // self.interval_ms)
-        return [(i * self.interval_ms, values[i]) for i in range(first, last + 1)]
+    def points(self, lo_ms: int, hi_ms: int, engine: Engine) -> list[tuple[int, float]]:
+        """Samples with lo <= t <= hi (2.x) or lo < t <= hi (3.x)."""
+        return _points(self.values(), self.interval_ms, self.offset_ms, lo_ms, hi_ms,
+                       engine.left_open)
 
     @cached_property
     def label_map(self) -> dict[str, str]:
@@ -55,8 +80,17 @@ class Series:
     def sort_key(self) -> list[tuple[str, str]]:
         return sorted([("__name__", self.name), *self.labels])
 
-    def matches(self, name: str, matchers: Iterable[Matcher]) -> bool:
-        return self.name == name and all(m.matches(self.label(m.label)) for m in matchers)
+    def matches(self, name: str, matchers: Iterable[Matcher], engine: Engine = V2) -> bool:
+        return self.name == name and all(m.matches(self.label(m.label), engine.dot_all)
+                                         for m in matchers)
+
+
+def _points(values: Sequence[float], interval_ms: int, offset_ms: int, lo_ms: int, hi_ms: int,
+            left_open: bool) -> list[tuple[int, float]]:
+    lo = lo_ms - offset_ms + (1 if left_open else 0)
+    first = max(0, -(-lo // interval_ms))
+    last = min(len(values) - 1, (hi_ms - offset_ms) // interval_ms)
+    return [(offset_ms + i * interval_ms, values[i]) for i in range(first, last + 1)]
 
 
 @lru_cache(maxsize=4096)
@@ -72,27 +106,32 @@ def _expand(start: float, step: float, count: int) -> tuple[float, ...]:
 LOOKBACK_MS = 300_000
 
 
-def instant(series: Series, t_ms: int) -> float | None:
+def instant(series: Series, t_ms: int, engine: Engine = V2) -> float | None:
     """The value an instant selector sees at t (latest sample within the lookback)."""
-    pts = series.points(t_ms - LOOKBACK_MS, t_ms)
+    pts = series.points(t_ms - LOOKBACK_MS, t_ms, engine)
     return pts[-1][1] if pts else None
 
 
-def extrapolated_rate(series: Series, t_ms: int, range_ms: int) -> float | None:
-    """rate(series[range]) at t, as Prometheus 2.42's extrapolatedRate computes it."""
+def extrapolated_rate(series: Series, t_ms: int, range_ms: int, engine: Engine = V2
+                      ) -> float | None:
+    """rate(series[range]) at t, as the engine's extrapolatedRate computes it."""
     if series.more:
-        return _extrapolate(series.points(t_ms - range_ms, t_ms), t_ms, range_ms)
-    return _rate(series.start, series.step, series.count, series.interval_ms, t_ms, range_ms)
+        return _extrapolate(series.points(t_ms - range_ms, t_ms, engine), t_ms, range_ms,
+                            engine)
+    return _rate(series.start, series.step, series.count, series.interval_ms,
+                 series.offset_ms, t_ms, range_ms, engine)
 
 
 @lru_cache(maxsize=65_536)
-def _rate(start: float, step: float, count: int, interval_ms: int, t_ms: int, range_ms: int
-          ) -> float | None:
-    pts = Series("", (), start, step, count, interval_ms).points(t_ms - range_ms, t_ms)
-    return _extrapolate(pts, t_ms, range_ms)
+def _rate(start: float, step: float, count: int, interval_ms: int, offset_ms: int, t_ms: int,
+          range_ms: int, engine: Engine) -> float | None:
+    pts = _points(_expand(start, step, count), interval_ms, offset_ms, t_ms - range_ms, t_ms,
+                  engine.left_open)
+    return _extrapolate(pts, t_ms, range_ms, engine)
 
 
-def _extrapolate(pts: Sequence[tuple[int, float]], t_ms: int, range_ms: int) -> float | None:
+def _extrapolate(pts: Sequence[tuple[int, float]], t_ms: int, range_ms: int, engine: Engine
+                 ) -> float | None:
     if len(pts) < 2:
         return None
     range_start, range_end = t_ms - range_ms, t_ms
@@ -106,11 +145,13 @@ def _extrapolate(pts: Sequence[tuple[int, float]], t_ms: int, range_ms: int) -> 
     duration_to_end = (range_end - pts[-1][0]) / 1000
     sampled = (pts[-1][0] - pts[0][0]) / 1000
     average = sampled / (len(pts) - 1)
+    threshold = average * 1.1
+    if engine.threshold_first and duration_to_start >= threshold:
+        duration_to_start = average / 2
     if result > 0 and pts[0][1] >= 0:
         duration_to_zero = sampled * (pts[0][1] / result)
         if duration_to_zero < duration_to_start:
             duration_to_start = duration_to_zero
-    threshold = average * 1.1
     interval = sampled
     interval += duration_to_start if duration_to_start < threshold else average / 2
     interval += duration_to_end if duration_to_end < threshold else average / 2

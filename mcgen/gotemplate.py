@@ -55,6 +55,11 @@ class TemplateProblem(ValueError):
         self.what = what or message
 
 
+class EngineDifference(ValueError):
+    """Prometheus 2.x and 3.x would render this template differently for these labels
+    (`title`: 3.x uses Unicode word breaks and full case mappings)."""
+
+
 def _problem(src: str, what: str) -> TemplateProblem:
     msg = f"annotation template {src!r}: {what} is not supported. Supported subset: {SUPPORTED}"
     return TemplateProblem(msg, what)
@@ -205,10 +210,41 @@ _FLOAT_FUNCS: dict[str, Callable[[float], str]] = {
     "humanizePercentage": humanize_percentage,
     "humanizeDuration": humanize_duration,
 }
+# ASCII punctuation that ends a word for both titles: strings.Title (2.x) and the Unicode
+# word breaks of golang.org/x/text/cases (3.x), which join letters across ' . : and _.
+_BREAKS = frozenset(" \t\n\r\f\v-/,;!?()[]{}<>=+*&%$#@~|^`\\\"")
+
+
+def title_agrees(s: str) -> bool:
+    """Whether `title` renders `s` alike on Prometheus 2.x and 3.x. Conservatively: words
+    split only where both split, each starting with a letter whose title case is one
+    character (3.x would also capitalise a letter after leading digits or `_`). Measured
+    on promtool 2.42, 2.53 and 3.5 (tests/test_engines.py)."""
+    start, lettered = True, False
+    for c in s:
+        if c in _BREAKS:
+            start, lettered = True, False
+            continue
+        if c.isalpha():
+            if start and len(c.title()) != 1 or not start and not lettered:
+                return False
+            lettered = True
+        elif not (c == "_" or c.isascii() and c.isdigit()):
+            return False
+        start = False
+    return True
+
+
+def _title(s: str) -> str:
+    if not title_agrees(s):
+        raise EngineDifference(f"`title` renders {s!r} differently on Prometheus 2.x and 3.x")
+    return _go_title(s)
+
+
 _STR_FUNCS: dict[str, Callable[[str], str]] = {
     "toUpper": lambda s: _simple_case(s, str.upper),
     "toLower": lambda s: _simple_case(s, str.lower),
-    "title": _go_title,
+    "title": _title,
 }
 
 
@@ -365,7 +401,8 @@ class Template:
 
         ``labels`` are the labels of the series returned by the rule's ``expr`` (including
         ``__name__`` if the expression keeps it); the rule's own static ``labels:`` are *not*
-        visible as ``$labels`` in annotations (checked against promtool).
+        visible as ``$labels`` in annotations (checked against promtool). Raises
+        :class:`EngineDifference` where Prometheus versions would render differently.
         """
         out = (p if isinstance(p, str) else _eval(p, labels, float(value)) for p in self._parts)
         return "".join(o if isinstance(o, str) else go_float(o) for o in out)

@@ -124,14 +124,20 @@ class Matcher:
     def is_regex(self) -> bool:
         return self.op in ("=~", "!~")
 
-    def matches(self, value: str) -> bool:
-        """Whether a series with this label value is selected (RE2 anchors fully)."""
+    def matches(self, value: str, dot_all: bool = False) -> bool:
+        """Whether a series with this label value is selected (RE2 anchors fully). A
+        regex `.` matches a newline on Prometheus 3.x (`dot_all`), not on 2.x."""
         if self.op == "=":
             return value == self.value
         if self.op == "!=":
             return value != self.value
-        hit = re.fullmatch(self.value, value) is not None  # RE2: `.` excludes newlines
+        hit = re.fullmatch(self.value, value, re.DOTALL if dot_all else 0) is not None
         return hit if self.op == "=~" else not hit
+
+    def engines_agree(self, value: str) -> bool:
+        """Whether Prometheus 2.x and 3.x select this value alike (they differ only on
+        newlines under a regex `.`)."""
+        return self.matches(value) == self.matches(value, dot_all=True)
 
 
 def selector(metric: str, matchers: Iterable[Matcher] = ()) -> str:

@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import emulate, gotemplate, promql, scenarios
-from mcgen.emulate import Series
+from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Matcher
 from mcgen.queries import inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec.model import Alert, Metric, Model, Service
 from mcgen.targets.rules import alert_annotations, alert_labels
+
+# Margins of the synthetic values past and short of a threshold: 1%, unless $value would
+# print differently on the engines at that value (then the next one).
+MARGINS = (0.01, 0.0103, 0.0107)
+
+
+class _Tie(Unprovable):
+    """The engines agree on the alert but not on how its annotations print $value."""
 
 
 @dataclass
@@ -49,38 +57,47 @@ class Prover:
         self.inputs = inputs(alert, metric)
 
     # -- what the alert sees ---------------------------------------------------------
-    def observe(self, series: Sequence[Series], t: int) -> float | None:
+    def observe(self, series: Sequence[Series], t: int, engine: Engine = V2) -> float | None:
         a, m = self.alert, self.metric
         w = a.window.ms
         if a.kind == "quantile" and m.type == "histogram":
             (bucket,) = self.inputs
-            groups = _recorded(series, bucket.series, bucket.level, bucket.select, t, w)
+            groups = _recorded(series, bucket.series, bucket.level, bucket.select, t, w, engine)
             rates = [(math.inf if k[-1] == "+Inf" else float(k[-1]), v) for k, v in groups]
             return emulate.bucket_quantile(a.quantile or 0, rates) if rates else None
         if a.kind in ("rate", "ratio"):
             values = []
             for part in self.inputs:
-                groups = _recorded(series, part.series, part.level, part.select, t, w)
+                groups = _recorded(series, part.series, part.level, part.select, t, w, engine)
                 values.append(emulate.total([v for _, v in groups]))
             if any(v is None for v in values):
                 return None
             return values[0] if len(values) == 1 else _divide(values[0] or 0.0, values[1] or 0.0)
         if a.kind == "absent":
             name = m.name if m.type in ("counter", "gauge") else f"{m.name}_count"
-            seen = [s for s in series if s.matches(name, a.select) and emulate.instant(s, t)
-                    is not None]
+            seen = [s for s in series if s.matches(name, a.select, engine)
+                    and emulate.instant(s, t, engine) is not None]
             return None if seen else 1.0
         wanted = [*a.select]
         if a.kind == "quantile":
             wanted.append(Matcher("quantile", "=", promql.number(a.quantile or 0)))
-        values = [v for s in series if s.matches(m.name, wanted)
-                  and (v := emulate.instant(s, t)) is not None]
+        values = [v for s in series if s.matches(m.name, wanted, engine)
+                  and (v := emulate.instant(s, t, engine)) is not None]
         if not values:
             return None
         present = [v for v in values if v is not None]
         if a.kind == "stale":
             return t / 1000 - max(present)
         return min(present) if a.kind == "value" and a.op == "<" else max(present)
+
+    def verdict(self, series: Sequence[Series], t: int, threshold: float) -> bool:
+        """Whether the alert condition holds at t: the same on every engine, or the
+        situation cannot be a test."""
+        seen = {self.holds(self.observe(series, t, e), threshold) for e in ENGINES}
+        if len(seen) > 1:
+            raise Unprovable(f"Prometheus 2.x and 3.x judge the synthetic series "
+                             f"differently at {promql.Duration(t)}")
+        return seen.pop()
 
     def holds(self, value: float | None, threshold: float) -> bool:
         if value is None or math.isnan(value):
@@ -211,7 +228,7 @@ class Prover:
         return num + scenarios.counter_series(den_metric.name, other, svc, rest, n, t, inst)
 
     # -- cases --------------------------------------------------------------------------
-    def targets(self, threshold: float) -> tuple[float, float]:
+    def targets(self, threshold: float, margin: float = MARGINS[0]) -> tuple[float, float]:
         """(fires, stays quiet): values just past and just short of the threshold."""
         a, m = self.alert, self.metric
         up = a.op != "<"
@@ -221,9 +238,10 @@ class Prover:
             d = step if s >= 2 * step else s / 2  # one scrape late or early
             return s + d, s - d
         if a.kind == "quantile" and m.type == "histogram":
-            return _quantile_targets(a.quantile or 0, m.buckets, threshold, up)
+            return _quantile_targets(a.quantile or 0, m.buckets, threshold, up, margin)
         # The emulation is exact, so the margin can be narrow: a mistyped threshold fails.
-        d = abs(threshold) * 0.01 if threshold else (1.0 if a.kind == "value" else 0.05)
+        d = abs(threshold) * margin if threshold else (100 * margin if a.kind == "value"
+                                                       else 5 * margin)
         fire, quiet = (threshold + d, threshold - d) if up else (threshold - d, threshold + d)
         if a.kind in ("rate", "ratio"):
             fire, quiet = max(fire, 0.0), max(quiet, 0.0)
@@ -233,14 +251,25 @@ class Prover:
         return fire, quiet
 
     def fire_case(self, subject: Subject) -> Case:
+        """Series just past the threshold: quiet until `for` has elapsed, then firing.
+        Where the engines would print $value differently (a value on a rounding tie, one
+        ulp apart), a slightly different margin avoids the tie."""
+        for margin in MARGINS:
+            try:
+                return self._fire_case(subject, margin)
+            except _Tie as exc:
+                tie = exc
+        raise Unprovable(str(tie))
+
+    def _fire_case(self, subject: Subject, margin: float) -> Case:
         a = self.alert
-        fire, quiet = self.targets(subject.threshold)
+        fire, quiet = self.targets(subject.threshold, margin)
         series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
         if a.kind == "rate" and a.op == "<":
             series += self.decoys(subject)  # would lift the sum over the threshold
         step = self.timing.eval_ms
         start = next((t for t in range(0, self.end_ms + 1, step)
-                      if self.holds(self.observe(series, t), subject.threshold)), None)
+                      if self.verdict(series, t, subject.threshold)), None)
         if start is None:
             raise Unprovable(f"synthetic series at {fire:g} never cross the threshold "
                              f"{subject.threshold:g}")
@@ -250,12 +279,16 @@ class Prover:
         # A breach only grows while a rate warms up, so once true it stays true; these
         # are the instants the test asserts on.
         for t in (fire_at - step, fire_at, self.end_ms):
-            if not self.holds(self.observe(series, t), subject.threshold):
+            if not self.verdict(series, t, subject.threshold):
                 raise Unprovable("the synthetic breach does not hold steadily")
-        value = self.observe(series, fire_at)
+        expected = [self._expected(subject, self.observe(series, fire_at, e) or 0.0)
+                    for e in ENGINES]
+        if any(x != expected[0] for x in expected):
+            raise _Tie("the alert's annotations would print $value differently on "
+                       "Prometheus 2.x and 3.x")
         case = Case(f"{a.name} fires{self._past(subject)}", series)
         case.checks.append(self._check(fire_at - self.timing.eval_ms, []))
-        case.checks.append(self._check(fire_at, [self._expected(subject, value or 0.0)]))
+        case.checks.append(self._check(fire_at, expected[:1]))
         return case
 
     def quiet_case(self, subject: Subject) -> Case:
@@ -268,7 +301,7 @@ class Prover:
         # real series have history), so judge the steady state that follows.
         settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
         for t in (settled, self.end_ms):
-            if self.holds(self.observe(series, t), subject.threshold):
+            if self.verdict(series, t, subject.threshold):
                 raise Unprovable(f"synthetic series at {quiet:g} cross the threshold "
                                  f"{subject.threshold:g}")
         return Case(f"{a.name} stays quiet{self._short(subject)}", series,
@@ -340,7 +373,11 @@ class Prover:
         labels = {**series_labels, **alert_labels(self.svc, self.alert)}
         rendered = {}
         for key, text in alert_annotations(self.svc, self.alert).items():
-            rendered[key] = gotemplate.parse(text).render(series_labels, value)
+            try:
+                rendered[key] = gotemplate.parse(text).render(series_labels, value)
+            except gotemplate.EngineDifference as exc:
+                raise Unprovable(f"its {key}: {exc}; use toUpper or toLower, or test it "
+                                 "with label values both versions capitalise alike") from exc
         return {"exp_labels": dict(sorted(labels.items())), "exp_annotations": rendered}
 
     def _check(self, at_ms: int, alerts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -355,19 +392,19 @@ def _divide(a: float, b: float) -> float:
 
 
 def _recorded(series: Sequence[Series], name: str, level: tuple[str, ...],
-              select: Sequence[Matcher], t: int, window_ms: int
+              select: Sequence[Matcher], t: int, window_ms: int, engine: Engine
               ) -> list[tuple[tuple[str, ...], float]]:
     """The recording rule `sum by (level) (rate(name[w]))`, filtered by `select`, in the
     order Prometheus iterates the recorded series."""
     groups: dict[tuple[str, ...], list[float]] = {}
     for s in emulate.ordered(x for x in series if x.name == name):
-        r = emulate.extrapolated_rate(s, t, window_ms)
+        r = emulate.extrapolated_rate(s, t, window_ms, engine)
         if r is not None:
             groups.setdefault(tuple(s.label(lb) for lb in level), []).append(r)
     rows = []
     for key, values in groups.items():
         labels = dict(zip(level, key, strict=True))
-        if all(m.matches(labels.get(m.label, "")) for m in select):
+        if all(m.matches(labels.get(m.label, ""), engine.dot_all) for m in select):
             rows.append((sorted((k, v) for k, v in labels.items() if v), key,
                          emulate.total(values) or 0.0))
     rows.sort(key=lambda row: row[0])
@@ -382,7 +419,7 @@ def _rescale(s: Series, per_step: float) -> Series:
     return Series(s.name, s.labels, 0.0, factor, s.count, s.interval_ms)
 
 
-def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool
+def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool, margin: float
                       ) -> tuple[float, float]:
     bounds = [0.0, *buckets]
     i = next(k for k in range(1, len(bounds)) if t <= bounds[k])
@@ -390,5 +427,6 @@ def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool
     if t == bounds[i] and i + 1 < len(bounds):
         width = min(width, bounds[i + 1] - bounds[i])
     low, high = q * buckets[0], buckets[-1]
-    over, under = t + min(width * 0.01, (high - t) / 2), t - min(width * 0.01, (t - low) / 2)
+    over = t + min(width * margin, (high - t) / 2)
+    under = t - min(width * margin, (t - low) / 2)
     return (over, under) if up else (under, over)

@@ -5,13 +5,19 @@ Each scenario is a list of phases (minutes, events per second, error ratio) play
 scraped instances; a latency SLI's instances spell `le` differently (`1` as Go and
 JavaScript clients write it, `1.0` as the Python client does). `Replay` recomputes every
 recorded series at every rule evaluation from the synthetic samples (the rate arithmetic
-of Prometheus 2.42, then the SLO formulas), which gives both the alerts to expect and
-the exact values of the recorded series. Burn rates are placed 1% either side of each
+of each Prometheus version, then the SLO formulas), which gives both the alerts to expect
+and the exact values of the recorded series. Burn rates are placed 1% either side of each
 factor, so a factor that is off by more than that fails a test.
+
+Prometheus 2.x and 3.x differ where a sample sits exactly on a range's left edge (3.x
+leaves it out): where that changes what a scenario asserts (the 5m rates right after a
+phase changes, say), its samples are moved between rule evaluations (half an evaluation
+interval later), where every version sees the same samples, as in a real Prometheus.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +25,7 @@ from typing import Any
 
 from mcgen import burnrate, conventions, emulate, gotemplate, promql, scenarios
 from mcgen.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
-from mcgen.emulate import Series
+from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Duration, Matcher
 from mcgen.scenarios import Unprovable
 from mcgen.sloqueries import ident
@@ -43,13 +49,16 @@ class SloCase:
     series: list[Series]
     alert_checks: list[dict[str, Any]] = field(default_factory=lambda: [])
     expr_checks: list[dict[str, Any]] = field(default_factory=lambda: [])
+    interval_ms: int = STEP_MS  # of the test group: finer when the samples are shifted
 
 
 class Replay:
-    """The recorded SLO series over a scenario, evaluation by evaluation."""
+    """The recorded SLO series over a scenario, evaluation by evaluation, as `engine`
+    computes them."""
 
-    def __init__(self, slo: Slo, series: Sequence[Series], eval_ms: int, end_ms: int) -> None:
-        self.slo, self.series, self.eval_ms = slo, series, eval_ms
+    def __init__(self, slo: Slo, series: Sequence[Series], eval_ms: int, end_ms: int,
+                 engine: Engine = V2) -> None:
+        self.slo, self.series, self.eval_ms, self.engine = slo, series, eval_ms, engine
         self.times = list(range(0, end_ms + 1, eval_ms))
         self.errors5m = [self._or_zero(self.errors(t, BASE_WINDOW)) for t in self.times]
         self.total5m = [self._or_zero(self.total(t, BASE_WINDOW)) for t in self.times]
@@ -60,8 +69,8 @@ class Replay:
 
     def _sum_rate(self, name: str, matchers: Sequence[Matcher], t: int, w: Duration
                   ) -> float | None:
-        rates = [r for s in emulate.ordered(self.series) if s.matches(name, matchers)
-                 if (r := emulate.extrapolated_rate(s, t, w.ms)) is not None]
+        rates = [r for s in emulate.ordered(self.series) if s.matches(name, matchers, self.engine)
+                 if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
         return emulate.total(rates)
 
     def total(self, t: int, w: Duration) -> float | None:
@@ -88,7 +97,7 @@ class Replay:
         elif w <= DIRECT_UP_TO:
             errors, total = self.errors(t, w), self.total(t, w)  # type: ignore[assignment]
         else:
-            span = [j for j, u in enumerate(self.times) if t - w.ms <= u <= t]
+            span = self.span(t, w)
             errors = emulate.total([self.errors5m[j] for j in span]) or 0.0
             total = emulate.total([self.total5m[j] for j in span]) or 0.0
         if total is None or not total > 0 or errors is None:
@@ -97,8 +106,14 @@ class Replay:
 
     def traffic(self, t: int, w: Duration) -> float:
         """avg_over_time of the recorded 5m event rate over `w`."""
-        span = [self.total5m[j] for j, u in enumerate(self.times) if t - w.ms <= u <= t]
+        span = [self.total5m[j] for j in self.span(t, w)]
         return (emulate.total(span) or 0.0) / len(span)
+
+    def span(self, t: int, w: Duration) -> list[int]:
+        """The evaluations a `[w]` range over a recorded series sees at t."""
+        lo = t - w.ms
+        return [j for j, u in enumerate(self.times)
+                if (lo < u if self.engine.left_open else lo <= u) and u <= t]
 
     def burning(self, t: int, cond: Condition) -> bool:
         limit = cond.factor(self.slo.period) * burnrate.budget(self.slo.objective)
@@ -216,14 +231,34 @@ class SloProver:
         return min(factor * self.budget, 1.0)
 
     def case(self, name: str, phases: Sequence[Phase], checks: Sequence[int],
-             decoys: bool = False) -> SloCase:
-        series = self.series(phases, decoys)
-        end = sum(p.minutes for p in phases) * MINUTE
-        replay = Replay(self.slo, series, self.eval_ms, end // self.eval_ms * self.eval_ms)
-        case = SloCase(name, series)
-        for t in checks:
-            case.alert_checks.append(self._alert_check(t, replay.firing(t)))
+             decoys: bool = False, values_at: int | None = None) -> SloCase:
+        """A scenario, the alerts at each of `checks` and (at `values_at`) the recorded
+        values, as every engine predicts them: on the evaluation grid where they agree,
+        else with the samples shifted off it."""
+        on_grid = self.series(phases, decoys)
+        end = sum(p.minutes for p in phases) * MINUTE // self.eval_ms * self.eval_ms
+        for shift in (0, math.gcd(STEP_MS, self.eval_ms) // 2):
+            series = [dataclasses.replace(s, offset_ms=shift) for s in on_grid]
+            seen = [self._predict(series, end, checks, values_at, e) for e in ENGINES]
+            if all(_agree(other, seen[0]) for other in seen[1:]):
+                break
+        else:
+            raise Unprovable(f"Prometheus 2.x and 3.x disagree on the scenario '{name}'",
+                             self.slo.pos)
+        firing, values = seen[0]
+        case = SloCase(name, series, interval_ms=shift or STEP_MS)
+        case.alert_checks = [self._alert_check(t, f) for t, f in zip(checks, firing, strict=True)]
+        if values_at is not None:
+            labels = promql.selector("", ident(self.svc, self.slo))
+            case.expr_checks = [_close_to(n + labels, v, values_at) for n, v in values]
         return case
+
+    def _predict(self, series: Sequence[Series], end: int, checks: Sequence[int],
+                 values_at: int | None, engine: Engine
+                 ) -> tuple[list[list[str]], list[tuple[str, float]]]:
+        replay = Replay(self.slo, series, self.eval_ms, end, engine)
+        firing = [replay.firing(t) for t in checks]
+        return firing, ([] if values_at is None else self.recorded(replay, values_at))
 
     def cases(self) -> list[SloCase]:
         slo, period = self.slo, self.slo.period
@@ -258,8 +293,7 @@ class SloProver:
                 [Phase(130, r, 0.0), Phase(52, r, self.burn(1.5 * f1)), Phase(8, r, 0.0)],
                 [182 * MINUTE, 190 * MINUTE]))
         zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN",
-                         [Phase(minutes, 0.0, 0.0)], at)
-        zero.expr_checks = self.expr_checks(zero, minutes * MINUTE)
+                         [Phase(minutes, 0.0, 0.0)], at, values_at=minutes * MINUTE)
         out.append(zero)
         if slo.min_traffic is not None:
             low = slo.min_traffic / 2
@@ -270,15 +304,13 @@ class SloProver:
             f"{slo.name}: recorded series after 30m busy, 10m idle, 30m quiet and worse "
             "(ratios weighted by traffic, none NaN)",
             [Phase(30, r, self.burn(0.5)), Phase(10, 0.0, 0.0), Phase(30, r / 10, self.burn(4))],
-            [70 * MINUTE])
-        known.expr_checks = self.expr_checks(known, 70 * MINUTE)
+            [70 * MINUTE], values_at=70 * MINUTE)
         out.append(known)
         return out
 
-    def expr_checks(self, case: SloCase, t: int) -> list[dict[str, Any]]:
-        replay = Replay(self.slo, case.series, self.eval_ms, t)
+    def recorded(self, replay: Replay, t: int) -> list[tuple[str, float]]:
+        """Every recorded series of the SLO and its value at t."""
         slo, b = self.slo, self.budget
-        labels = promql.selector("", ident(self.svc, slo))
         values: list[tuple[str, float]] = [
             (conventions.SLO_ERROR_RATIO.format(window=w), replay.ratio(t, w))
             for w in burnrate.windows(slo.period)]
@@ -290,7 +322,7 @@ class SloProver:
             (conventions.SLO_PERIOD_BURN, period / b),
             (conventions.SLO_REMAINING, 1 - period / b),
         ]
-        return [_close_to(name + labels, value, t) for name, value in values]
+        return values
 
     def _alert_check(self, t: int, firing: Sequence[str]) -> dict[str, Any]:
         expected = []
@@ -303,6 +335,15 @@ class SloProver:
                              "exp_annotations": notes})
         return {"eval_time": str(Duration(t)), "alertname": self.slo.alert_name,
                 "exp_alerts": expected}
+
+
+def _agree(a: tuple[list[list[str]], list[tuple[str, float]]],
+           b: tuple[list[list[str]], list[tuple[str, float]]]) -> bool:
+    """Same alerts, and recorded values well within the tolerance `_close_to` asserts
+    (so that a real engine's last digits cannot make the difference)."""
+    return a[0] == b[0] and all(
+        n == m and (x == y if x == 0 or y == 0 else abs(x - y) <= abs(x) * 1e-10)
+        for (n, x), (m, y) in zip(a[1], b[1], strict=True))
 
 
 def _close_to(series: str, value: float, t: int) -> dict[str, Any]:

@@ -59,6 +59,11 @@ def _version(binary: str) -> str:
     return found.group(1) if found else "unknown"
 
 
+def engine_major(promtool: str) -> int:
+    """The major version of a promtool binary (2 or 3)."""
+    return int(_version(promtool).split(".")[0])
+
+
 def _unpacked(suite: str, name: str) -> str | None:
     path = ENGINE_DIR / suite / "usr/bin" / name
     return str(path) if path.is_file() else None

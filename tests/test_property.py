@@ -14,7 +14,8 @@ are dropped and the rest is checked. Any other rejection, crash or promtool fail
 The minimal specs of the bugs this test found run first on every run (REGRESSIONS).
 
 Runs 40 examples by default (MCGEN_PROPERTY_EXAMPLES=300 for a deeper search, about 0.4 s
-per example). Without promtool the test is skipped, except under CI=true, where it fails.
+per example), each proven by the promtool of a 2.x and of a 3.x engine. Without them the
+test is skipped, except under CI=true, where it fails.
 """
 
 from __future__ import annotations
@@ -23,17 +24,16 @@ import copy
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+from conftest import MAJOR_ENGINES, need_promtool
 from hypothesis import HealthCheck, event, example, given, note, settings
 from spec_strategies import REGRESSIONS, Example, examples, own_threshold_reachable
 
@@ -43,21 +43,10 @@ from mcgen.errors import SpecError
 EXAMPLES = int(os.environ.get("MCGEN_PROPERTY_EXAMPLES", "40"))
 
 
-def _find_promtool() -> str | None:
-    for candidate in (os.environ.get("PROMTOOL"), shutil.which("promtool")):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _promtool_or_skip() -> str:
-    found = _find_promtool()
-    if found is None:
-        message = "promtool not found: install Debian's prometheus package or set PROMTOOL"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: this test must run in CI)")
-        pytest.skip(message)
-    return found
+def _promtools() -> tuple[str, ...]:
+    """promtool of a 2.x and a 3.x engine: every example is proven on both (skipped
+    without them, failed under CI=true)."""
+    return tuple(need_promtool(engine) for engine in MAJOR_ENGINES)
 
 
 def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
@@ -169,7 +158,7 @@ def test_valid_specs_pass_promtool() -> None:
     that the strategy mostly produced specs mcgen renders whole."""
     OUTCOMES.clear()
     SLO_KINDS.clear()
-    _property(_promtool_or_skip())
+    _property(_promtools())
     total = sum(OUTCOMES.values())
     print(f"{total} examples: " + ", ".join(f"{n} {k}" for k, n in OUTCOMES.most_common())
           + f"; SLOs: {dict(SLO_KINDS)}")
@@ -181,13 +170,13 @@ def test_valid_specs_pass_promtool() -> None:
 @settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(example=examples())
-def _property(promtool: str, example: Example) -> None:
+def _property(promtools: tuple[str, ...], example: Example) -> None:
     _record_coverage(example)
     for spec in example.specs:
         note(f"--- specs/{spec['service']}.yaml\n{dump_spec(spec)}")
     if example.expected_rejections:
         note(f"expected contradictions: {example.expected_rejections}")
-    outcome = check_example(example, promtool, note)
+    outcome = check_example(example, promtools, note)
     OUTCOMES[outcome] += 1
     event(outcome)
 
@@ -200,7 +189,7 @@ def dump_spec(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def check_example(example: Example, promtool: str,
+def check_example(example: Example, promtools: Sequence[str],
                   log: Callable[[str], None] = lambda _: None) -> str:
     """Render the example's specs and run promtool on the result; AssertionError when the
     property fails, else a word on what happened (for statistics). Alerts mcgen may
@@ -240,9 +229,10 @@ def check_example(example: Example, promtool: str,
         tests = sorted(p.name for p in prom.glob("*.test.yml"))
         assert len(rules) == len(tests) == len(specs), sorted(files)
 
-        ok, output = _run([promtool, "check", "rules", "--lint=duplicate-rules",
-                           "--lint-fatal", *rules], prom)
-        assert ok, f"promtool check rules failed:\n{output}"
+        for promtool in promtools:
+            ok, output = _run([promtool, "check", "rules", "--lint=duplicate-rules",
+                               "--lint-fatal", *rules], prom)
+            assert ok, f"{promtool} check rules failed:\n{output}"
 
         for spec in specs:
             doc = yaml.safe_load((prom / f"{spec['service']}.test.yml").read_text("utf-8"))
@@ -253,11 +243,12 @@ def check_example(example: Example, promtool: str,
             board = json.loads(files[conventions.dashboard_path(svc.name)])
             assert dashboard_check.problems(board, svc) == [], svc.name
 
-        ok, output = _run([promtool, "test", "rules", *tests], prom)
-        if not ok:
-            for name in [*rules, *tests]:
-                log(f"--- generated prometheus/{name}\n{(prom / name).read_text('utf-8')}")
-        assert ok, f"promtool test rules failed:\n{output[-20000:]}"
+        for promtool in promtools:
+            ok, output = _run([promtool, "test", "rules", *tests], prom)
+            if not ok:
+                for name in [*rules, *tests]:
+                    log(f"--- generated prometheus/{name}\n{(prom / name).read_text('utf-8')}")
+            assert ok, f"{promtool} test rules failed:\n{output[-20000:]}"
     if example.expected_rejections and outcome == "rendered":
         outcome = "rendered despite an expected contradiction"
     return outcome

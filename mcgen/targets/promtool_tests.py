@@ -15,16 +15,25 @@ from mcgen.errors import SpecError, SpecProblem
 from mcgen.promql import Matcher
 from mcgen.prover import Prover
 from mcgen.scenarios import Unprovable
-from mcgen.sloprover import STEP_MS, SloProver
+from mcgen.sloprover import SloProver
 from mcgen.spec.model import Model, Service
 
 
-def _series_text(s: Series) -> dict[str, str]:
+def _series_text(s: Series, interval_ms: int) -> dict[str, str]:
+    """promtool's input series, sampled every `interval_ms` of the group: compact
+    `a+bxn` segments, or each value in its slot with `_` between when the samples sit
+    off the group's grid (shifted between rule evaluations)."""
     matchers = [Matcher(k, "=", v) for k, v in s.labels]
-    segments = [(s.start, s.step, s.count), *s.more]
-    return {"series": promql.selector(s.name, matchers),
-            "values": " ".join(f"{promql.number(a)}+{promql.number(b)}x{n}"
-                               for a, b, n in segments)}
+    if s.offset_ms == 0 and s.interval_ms == interval_ms:
+        segments = [(s.start, s.step, s.count), *s.more]
+        values = " ".join(f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments)
+    else:
+        tokens = ["_"] * (s.offset_ms // interval_ms)
+        for i, value in enumerate(s.values()):
+            tokens += ["_"] * (s.interval_ms // interval_ms - 1 if i else 0)
+            tokens.append(promql.number(value))
+        values = " ".join(tokens)
+    return {"series": promql.selector(s.name, matchers), "values": values}
 
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:
@@ -44,7 +53,8 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 groups.append({
                     "name": case.name,
                     "interval": str(promql.Duration(prover.timing.step_ms)),
-                    "input_series": [_series_text(s) for s in emulate.ordered(case.series)],
+                    "input_series": [_series_text(s, prover.timing.step_ms)
+                                     for s in emulate.ordered(case.series)],
                     "alert_rule_test": case.checks,
                 })
     for slo in svc.slos:
@@ -56,8 +66,9 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
             continue
         for sc in slo_cases:
             group: dict[str, Any] = {
-                "name": sc.name, "interval": str(promql.Duration(STEP_MS)),
-                "input_series": [_series_text(s) for s in emulate.ordered(sc.series)]}
+                "name": sc.name, "interval": str(promql.Duration(sc.interval_ms)),
+                "input_series": [_series_text(s, sc.interval_ms)
+                                 for s in emulate.ordered(sc.series)]}
             if sc.alert_checks:
                 group["alert_rule_test"] = sc.alert_checks
             if sc.expr_checks:
