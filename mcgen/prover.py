@@ -10,6 +10,7 @@ series keep it quiet. Values come from replaying Prometheus' arithmetic (emulate
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Case:
     name: str
     series: list[Series]
     checks: list[dict[str, Any]] = field(default_factory=lambda: [])
+    interval_ms: int | None = None  # of the test group, when finer than the scrape interval
 
 
 class Prover:
@@ -252,21 +254,26 @@ class Prover:
 
     def fire_case(self, subject: Subject) -> Case:
         """Series just past the threshold: quiet until `for` has elapsed, then firing.
-        Where the engines would print $value differently (a value on a rounding tie, one
-        ulp apart), a slightly different margin avoids the tie."""
+        Where the engines would print $value differently (their last bits differ where a
+        sample sits on a range's left edge, which only 2.x counts), the samples move
+        between rule evaluations, where both compute alike; a value on a rounding tie
+        moves by a slightly different margin."""
+        shift = math.gcd(self.timing.step_ms, self.timing.eval_ms) // 2
         for margin in MARGINS:
-            try:
-                return self._fire_case(subject, margin)
-            except _Tie as exc:
-                tie = exc
+            for offset in (0, shift):
+                try:
+                    return self._fire_case(subject, margin, offset)
+                except _Tie as exc:
+                    tie = exc
         raise Unprovable(str(tie))
 
-    def _fire_case(self, subject: Subject, margin: float) -> Case:
+    def _fire_case(self, subject: Subject, margin: float, offset: int) -> Case:
         a = self.alert
         fire, quiet = self.targets(subject.threshold, margin)
         series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
         if a.kind == "rate" and a.op == "<":
             series += self.decoys(subject)  # would lift the sum over the threshold
+        series = [dataclasses.replace(s, offset_ms=offset) for s in series]
         step = self.timing.eval_ms
         start = next((t for t in range(0, self.end_ms + 1, step)
                       if self.verdict(series, t, subject.threshold)), None)
@@ -286,7 +293,8 @@ class Prover:
         if any(x != expected[0] for x in expected):
             raise _Tie("the alert's annotations would print $value differently on "
                        "Prometheus 2.x and 3.x")
-        case = Case(f"{a.name} fires{self._past(subject)}", series)
+        case = Case(f"{a.name} fires{self._past(subject)}", series,
+                    interval_ms=offset or None)
         case.checks.append(self._check(fire_at - self.timing.eval_ms, []))
         case.checks.append(self._check(fire_at, expected[:1]))
         return case

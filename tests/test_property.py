@@ -90,16 +90,21 @@ KNOWN_BUGS: tuple[KnownBug, ...] = ()
 
 
 def _alert_named(message: str, spec: dict[str, Any] | None, line: int) -> str | None:
-    """The alert a problem is about: named in its message, or starting on its line."""
+    """The alert a problem is about: named in its message, or the one whose entry holds its
+    line (the nearest `- alert:` above it, within the same metric)."""
     named = re.search(r"alert '([A-Za-z0-9]+)'", message)
     if named:
         return named.group(1)
     if spec is None:
         return None
     lines = dump_spec(spec).splitlines()
-    at = re.match(r"\s*- alert: ([A-Za-z0-9]+)$", lines[line - 1]) if 0 < line <= len(lines) \
-        else None
-    return at.group(1) if at else None
+    for text in reversed(lines[:line] if 0 < line <= len(lines) else []):
+        at = re.match(r"\s*- alert: ([A-Za-z0-9]+)$", text)
+        if at:
+            return at.group(1)
+        if re.match(r"\s*- name: ", text):
+            return None
+    return None
 
 
 def _excused(example: Example, specs: list[dict[str, Any]], exc: SpecError

@@ -368,9 +368,17 @@ class Builder:
                 for v in unknown:
                     self.error((*path, label), f"{shorten(v)} is not an allowed value of "
                                f"label '{label}'", "use one of: " + choices(declared.values))
-                if not unknown and not any(matcher.matches(v) for v in declared.values):
+                split = [v for v in declared.values if not matcher.engines_agree(v)]
+                if not unknown and not split and not any(matcher.matches(v)
+                                                         for v in declared.values):
                     self.error((*path, label), f"select on '{label}' matches none of its allowed "
                                "values", "widen it; allowed: " + choices(declared.values))
+                if split:
+                    self.error((*path, label), f"regex {shorten(matcher.value)} judges the "
+                               f"allowed value {shorten(split[0])} differently on Prometheus "
+                               "2.x and 3.x (only 3.x lets '.' match a newline)",
+                               "say which you mean: [^\\n] for any character but a newline, "
+                               "(?s:.) for any character")
             out.append(matcher)
         return tuple(sorted(out))
 

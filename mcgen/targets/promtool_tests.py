@@ -50,10 +50,11 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                     f"{exc}", "check its thresholds, select and overrides"))
                 continue
             for case in cases:
+                interval = case.interval_ms or prover.timing.step_ms
                 groups.append({
                     "name": case.name,
-                    "interval": str(promql.Duration(prover.timing.step_ms)),
-                    "input_series": [_series_text(s, prover.timing.step_ms)
+                    "interval": str(promql.Duration(interval)),
+                    "input_series": [_series_text(s, interval)
                                      for s in emulate.ordered(case.series)],
                     "alert_rule_test": case.checks,
                 })
