@@ -117,7 +117,8 @@ def expected_alerts(svc: Service) -> dict[LabelSet, str]:
 
 
 def all_alert_names(svc: Service) -> set[str]:
-    return {a.name for a in svc.alerts} | {s.alert_name for s in svc.slos}
+    return ({a.name for a in svc.alerts} | {s.alert_name for s in svc.slos}
+            | {s.absent.name for s in svc.slos if s.absent})
 
 
 def recorded_series(rules_text: str) -> list[tuple[str, Labels]]:
