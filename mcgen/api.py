@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +41,12 @@ def generate(paths: list[Path] | None = None, out: Path = DEFAULT_OUT,
 class CheckReport:
     drift: list[write.Change] = field(default_factory=list)
     orphans: list[tuple[str, str]] = field(default_factory=list)  # (file, spec it names)
-    promtool: list[tuple[str, promtool.Result]] = field(default_factory=list)
+    promtool: list[promtool.FileRun] = field(default_factory=list)
+    promtool_ran: bool = False  # not when the outputs are stale: fix those first
 
     @property
     def ok(self) -> bool:
-        return not self.drift and not self.orphans and all(r.ok for _, r in self.promtool)
+        return not self.drift and not self.orphans and all(r.ok for r in self.promtool)
 
 
 def _rules_and_tests(root: Path) -> tuple[list[Path], list[Path]]:
@@ -52,25 +54,30 @@ def _rules_and_tests(root: Path) -> tuple[list[Path], list[Path]]:
     return sorted(prom.glob("*.rules.yml")), sorted(prom.glob("*.test.yml"))
 
 
+ShowRun = Callable[[promtool.FileRun], None]
+
+
 def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | None = None,
-          run_promtool: bool = True) -> CheckReport:
-    """Drift between the specs and `out` (nothing is written), then promtool on what the
-    specs produce."""
+          run_promtool: bool = True, show: ShowRun = lambda run: None) -> CheckReport:
+    """Drift between the specs and `out` (nothing is written); then, only when there is
+    none, `promtool check rules` on each rules file and `promtool test rules` on each test
+    file the specs produce (`show` gets each file's outcome, in order, as it is known)."""
     model = validate(paths, env)
     files = render_all(model)
     report = CheckReport(drift=[c for c in write.compare(out, files) if c.status != "same"],
                          orphans=_orphans(out, files, {s.source for s in model.services}))
-    if run_promtool:
-        with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
-            root = Path(tmp)
-            write.write(root, files)
-            rules, tests = (
-                [p.relative_to(root.resolve()) for p in found]
-                for found in _rules_and_tests(root))  # promtool then names prometheus/...
-            if rules:
-                report.promtool.append(("promtool check rules", promtool.check_rules(rules, root)))
-            if tests:
-                report.promtool.append(("promtool test rules", promtool.test_rules(tests, root)))
+    if not run_promtool or report.drift or report.orphans:
+        return report
+    with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
+        root = Path(tmp)
+        write.write(root, files)
+        rules, tests = ([(p.relative_to(root.resolve()), str(out / p.relative_to(root.resolve())))
+                         for p in found] for found in _rules_and_tests(root))
+        report.promtool_ran = True
+        for command, group in (("check", rules), ("test", tests)):
+            for run in promtool.run_each(command, group, root):
+                report.promtool.append(run)
+                show(run)
     return report
 
 
@@ -112,13 +119,22 @@ def _repo_root(out: Path) -> Path:
     return next((p for p in full.parents if (p / ".git").exists()), Path.cwd())
 
 
-def test(out: Path = DEFAULT_OUT) -> promtool.Result:
-    """Run the generated promtool tests under `out`."""
+def test(out: Path = DEFAULT_OUT, show: ShowRun = lambda run: None) -> list[promtool.FileRun]:
+    """Run the generated promtool tests under `out`, a file at a time on every core."""
     _, tests = _rules_and_tests(out)
     if not tests:
         raise UsageError(f"{out / 'prometheus'}: no promtool tests (*.test.yml) there; "
                          "run `mcgen generate` first, or give --out")
-    return promtool.test_rules(tests, out)
+    runs = []
+    for run in promtool.run_each("test", [(p, _shown(p, out)) for p in tests], out.resolve()):
+        runs.append(run)
+        show(run)
+    return runs
+
+
+def _shown(path: Path, out: Path) -> str:
+    """`generated/prometheus/x.test.yml`: the file under `out` as the user named `out`."""
+    return str(out / path.relative_to(out.resolve()))
 
 
 def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | None = None, *,

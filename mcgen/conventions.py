@@ -89,6 +89,10 @@ def slo_alert_name(service: str, slo: str) -> str:
     return f"{camel(service)}{camel(slo)}ErrorBudgetBurn"
 
 
+def slo_absent_alert_name(service: str, slo: str) -> str:
+    return f"{camel(service)}{camel(slo)}SLIAbsent"
+
+
 # Recorded SLO series (labelled service and slo), named as Sloth names them so that
 # dashboards and queries written for Sloth keep working.
 SLO_ERRORS_RATE = "slo:sli_errors:rate{window}"

@@ -34,6 +34,19 @@ class BurnAlertDoc:
 
 
 @dataclass(frozen=True)
+class AbsentDoc:
+    """The SLIAbsent alert: no series of the SLI's total for `for_`."""
+
+    name: str
+    severity: str
+    for_: Duration
+    series: str  # the selector it watches
+    labels: str
+    expr: str
+    runbook: str | None
+
+
+@dataclass(frozen=True)
 class SloDoc:
     slo: Slo
     anchor: str
@@ -45,6 +58,7 @@ class SloDoc:
     queries: tuple[Query, ...]
     recorded: tuple[str, ...]
     runbook: str | None
+    absent: AbsentDoc | None = None
 
 
 def sli_words(svc: Service, slo: Slo) -> str:
@@ -107,4 +121,18 @@ def slo_doc(svc: Service, slo: Slo, anchor: str) -> SloDoc:
     runbook = conventions.runbook_url(svc.runbook_base_url, slo.alert_name) \
         if svc.runbook_base_url else None
     return SloDoc(slo, anchor, sli_words(svc, slo), f"{promql.number(b)} ({burnrate.percent(b)})",
-                  budget_time(slo), rows(slo), alerts, _queries(svc, slo), recorded, runbook)
+                  budget_time(slo), rows(slo), alerts, _queries(svc, slo), recorded, runbook,
+                  absent_doc(svc, slo))
+
+
+def absent_doc(svc: Service, slo: Slo) -> AbsentDoc | None:
+    from mcgen.targets.rules import slo_absent_labels
+    if slo.absent is None:
+        return None
+    a = slo.absent
+    runbook = conventions.runbook_url(svc.runbook_base_url, a.name) \
+        if svc.runbook_base_url else None
+    return AbsentDoc(a.name, a.severity, a.for_,
+                     promql.selector(*sloqueries.total_series(slo)),
+                     label_set(slo_absent_labels(svc, slo, a)), sloqueries.absent_expr(slo),
+                     runbook)

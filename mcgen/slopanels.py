@@ -33,7 +33,9 @@ def panels(svc: Service, slo: Slo) -> list[Panel]:
         for alert in slo.alerts for c in burnrate.conditions(alert.kind))
     return [
         _stat(f"{key}:sli", f"{name}: SLI over {slo.period}", "percentunit",
-              f"Share of good events over the SLO period; objective {slo.objective:g}%.",
+              f"Share of good events over the SLO period; objective {slo.objective:g}%."
+              + (f" Without any series of the SLI it reads 100%; {slo.absent.name} fires "
+                 f"when that lasts {slo.absent.for_}." if slo.absent else ""),
               Query(f"1 - {period_ratio}", "SLI"), sli_steps),
         _stat(f"{key}:remaining", f"{name}: error budget remaining", "percentunit",
               "1 - period burn rate: 100% untouched, 0 spent, negative overspent.",

@@ -193,6 +193,14 @@ class SloProver:
         return (self._counter(err_metric.name, err_labels, errors)
                 + self._counter(total_metric.name, total_labels, per_step))
 
+    def total_only(self, labels: dict[str, str], minutes: int) -> list[Series]:
+        """Only the SLI's total metric under `labels`, without traffic (each instance's
+        counter, or histogram with its buckets, _count and _sum), for `minutes`."""
+        flat = [(minutes * MINUTE // STEP_MS, 0.0)]
+        if self.slo.sli == "latency":
+            return self._histogram_labels(labels, flat, flat)
+        return self._counter(self.slo.total.metric, labels, flat)
+
     def _histogram(self, select: Sequence[Matcher], errors: Sequence[tuple[int, float]],
                    goods: Sequence[tuple[int, float]]) -> list[Series]:
         metric = self.model.metrics[self.slo.total.metric]

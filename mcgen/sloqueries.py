@@ -11,6 +11,9 @@ none is NaN: with no traffic a ratio is 0, because no requests is not an outage.
   slo:current_burn_rate:ratio                    5m error ratio / budget
   slo:period_burn_rate:ratio                     period error ratio / budget
   slo:period_error_budget_remaining:ratio        1 - period burn rate (1 = untouched)
+
+Without any series of the SLI's total those ratios are 0, a perfect SLI: `absent_expr`
+is the alert for that.
 """
 
 from __future__ import annotations
@@ -34,10 +37,24 @@ def _sum_rate(metric: str, matchers: tuple[Matcher, ...], window: Duration) -> s
     return promql.aggregate("sum", (), promql.rate(metric, matchers, window))
 
 
+def total_series(slo: Slo) -> tuple[str, tuple[Matcher, ...]]:
+    """The raw series that count the SLI's events: the events `total` counter, or the
+    latency histogram's `_count`, with their matchers. The recording rules and the
+    absent alert both select through here, so they always judge the same series."""
+    series = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
+    return series, slo.total.select
+
+
 def total_rate(slo: Slo, window: Duration) -> str:
     """Events per second over `window`, from the raw series."""
-    series = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-    return _sum_rate(series, slo.total.select, window)
+    return _sum_rate(*total_series(slo), window)
+
+
+def absent_expr(slo: Slo) -> str:
+    """1 while no series of the SLI's total exists, else no result. absent() would give
+    its result the labels of the selector's equality matchers; `sum` drops them, so the
+    alert carries exactly the labels its rule sets."""
+    return promql.aggregate("sum", (), f"absent({promql.selector(*total_series(slo))})")
 
 
 def error_rate(slo: Slo, window: Duration) -> str:

@@ -673,6 +673,12 @@ def _slos(draw: Draw, metrics: Sequence[_Metric]) -> list[Spec]:
             alerting["min_traffic"] = draw(st.sampled_from((0.01, 1, 25.5)))
         if draw(st.integers(0, 3)) == 0:
             alerting["labels"] = _label_map(draw)
+        absent = draw(st.sampled_from((None, None, False, "for")))
+        if absent is False:
+            alerting["absent"] = False
+        elif absent:
+            alerting["absent"] = {"for": draw(st.sampled_from(("2m", "10m", "1h"))),
+                                  "severity": draw(st.sampled_from(("info", "critical")))}
         if alerting:
             slo["alerting"] = alerting
         out.append(slo)

@@ -50,7 +50,8 @@ def _proves(spec: Path, out: Path) -> None:
     """Validates, generates, passes `promtool check rules` and `promtool test rules`."""
     api.generate([spec], out)
     report = api.check([spec], out)
-    assert report.ok, [(name, r.output) for name, r in report.promtool]
+    assert report.ok and report.promtool_ran, [r.output for r in report.promtool]
+    assert {r.command for r in report.promtool} == {"check", "test"}
     assert (out / conventions.tests_path(yaml.safe_load(spec.read_text())["service"])).exists()
 
 

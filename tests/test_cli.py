@@ -217,3 +217,172 @@ def test_environment_is_named_in_headers_and_hints(project: Path, no_promtool: N
     result = runner.invoke(app, ["check", "--env", "phase2"])
     assert result.exit_code == 1
     assert "run `mcgen generate --env phase2`" in result.stderr
+
+
+# -- what `mcgen check` and `mcgen test` say ----------------------------------------------
+SHOP = """\
+version: 1
+service: shop
+metrics:
+  - name: shop_requests_total
+    type: counter
+    help: Requests.
+    labels: {status: [ok, error]}
+    alerts:
+      - alert: ShopErrorsHigh
+        rate: true
+        select: {status: error}
+        above: 1
+slos:
+  - name: availability
+    objective: 99.9
+    sli:
+      events:
+        error: {metric: shop_requests_total, select: {status: error}}
+        total: {metric: shop_requests_total}
+"""
+SHOP_TESTS = "generated/prometheus/shop.test.yml"
+SHOP_RULES = "generated/prometheus/shop.rules.yml"
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A one-spec project (quick to prove), as the working dir."""
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "shop.yaml").write_text(SHOP)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def promtool_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PROMTOOL is a script that records each call and agrees with everything."""
+    log = tmp_path / "promtool-calls.log"
+    script = tmp_path / "fake-promtool"
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PROMTOOL", str(script))
+    return log
+
+
+def _groups_checking(tests_file: Path, key: str, pick: object) -> set[str]:
+    """Names of the test groups with a check of `key` (alert_rule_test or
+    promql_expr_test) for which `pick(check)` is true."""
+    doc = yaml.safe_load(tests_file.read_text())
+    return {t["name"] for t in doc["tests"]
+            if any(pick(c) for c in t.get(key, ()))}  # type: ignore[operator]
+
+
+def test_check_stops_at_stale_outputs_before_promtool(project: Path, promtool_log: Path
+                                                      ) -> None:
+    spec = project / "specs" / "codehub.yaml"
+    spec.write_text(spec.read_text().replace("above: 10\n", "above: 20\n", 1))
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "generated/prometheus/codehub.rules.yml: stale" in result.stderr
+    assert "promtool not run: bring the outputs up to date first" in result.stderr
+    assert not promtool_log.exists(), promtool_log.read_text()
+
+
+def test_check_runs_promtool_per_file_when_fresh(project: Path, promtool_log: Path) -> None:
+    """The same fake promtool is called once per rules and per test file when nothing is
+    stale (so the test above shows the stop, not a broken fake); each file gets a line."""
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    calls = promtool_log.read_text().splitlines()
+    rules = sorted(p.name for p in (project / "generated" / "prometheus").glob("*.rules.yml"))
+    tests = sorted(p.name for p in (project / "generated" / "prometheus").glob("*.test.yml"))
+    assert sorted(c.split("/")[-1] for c in calls if c.startswith("check rules")) == rules
+    assert sorted(c.split("/")[-1] for c in calls if c.startswith("test rules")) == tests
+    for name in rules + tests:
+        assert f"generated/prometheus/{name}: ok (" in result.stdout
+
+
+def test_check_names_the_failing_alert_check(shop: Path, promtool: str,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule that no longer says what its tests prove (severity changed in the rules
+    file only): each failure line names the test file, the test group, the alert and
+    its eval time."""
+    from mcgen.targets import rules as rules_target
+
+    real = rules_target.rule_labels
+
+    def louder(svc: object, alert: object) -> dict[str, str]:
+        return {**real(svc, alert), "severity": "critical"}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rules_target, "rule_labels", louder)
+    assert runner.invoke(app, ["generate"]).exit_code == 0
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert f"{SHOP_RULES}: ok (" in result.stdout
+    assert f"{SHOP_TESTS}: FAILED (" in result.stderr
+    firing = _groups_checking(shop / SHOP_TESTS, "alert_rule_test",
+                              lambda c: c["alertname"] == "ShopErrorsHigh" and c["exp_alerts"])
+    lines = [ln for ln in result.stderr.splitlines() if "alert ShopErrorsHigh at " in ln]
+    assert firing and lines
+    named = set()
+    for line in lines:
+        assert line.startswith(f'{SHOP_TESTS}: test group "'), line
+        named.add(line.split('test group "', 1)[1].split('": alert ', 1)[0])
+        assert 'missing {alertname="ShopErrorsHigh", service="shop", severity="warning"' in line
+        assert 'unexpected {alertname="ShopErrorsHigh", service="shop", severity="critical"' \
+            in line
+    assert named == firing
+
+
+def test_check_names_the_failing_expression_and_its_group(
+        shop: Path, promtool: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """promtool does not say which test group a failing promql_expr_test is in: mcgen
+    finds it in the test file."""
+    from mcgen import sloqueries
+    from mcgen.queries import Recording
+
+    real = sloqueries.recordings
+
+    def wrong_objective(svc: object, slo: object) -> list[Recording]:
+        return [Recording(r.name, "vector(0.5)") if r.name == "slo:objective:ratio" else r
+                for r in real(svc, slo)]  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sloqueries, "recordings", wrong_objective)
+    assert runner.invoke(app, ["generate"]).exit_code == 0
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    expr = 'abs(slo:objective:ratio{service="shop",slo="availability"} - 0.999)'
+    groups = _groups_checking(shop / SHOP_TESTS, "promql_expr_test",
+                              lambda c: c["expr"].startswith(expr))
+    lines = [ln for ln in result.stderr.splitlines() if f"expr {expr}" in ln]
+    assert groups and len(lines) == len(groups), result.stderr
+    for line in lines:
+        group = line.split('test group "', 1)[1].split('": expr ', 1)[0]
+        assert line.startswith(f'{SHOP_TESTS}: test group "') and group in groups, line
+        assert "expected {" in line and "1E+00, got {" in line and "0E+00" in line
+
+
+def test_check_names_the_rule_promtool_cannot_parse(shop: Path, promtool: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcgen import queries
+
+    monkeypatch.setattr(queries, "alert_expr", lambda alert, metric: "sum(rate(")
+    assert runner.invoke(app, ["generate"]).exit_code == 0
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    line = next(ln for ln in result.stderr.splitlines() if ln.startswith(f"{SHOP_RULES}: rule"))
+    assert line.startswith(f'{SHOP_RULES}: rule group "shop-alerts": rule "ShopErrorsHigh" '
+                           "at line "), line
+    assert "parse error" in line
+    # The test file cannot load the rules: promtool's own words are kept.
+    assert any(ln.startswith(f"{SHOP_TESTS}: promtool: ") and "ShopErrorsHigh" in ln
+               for ln in result.stderr.splitlines()), result.stderr
+
+
+def test_test_keeps_promtool_text_it_cannot_read(project: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    script = tmp_path / "odd-promtool"
+    script.write_text("#!/bin/sh\necho 'something unexpected happened' >&2\nexit 1\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PROMTOOL", str(script))
+    result = runner.invoke(app, ["test", "-v"])
+    assert result.exit_code == 1
+    assert "generated/prometheus/codehub.test.yml: FAILED (" in result.stderr
+    assert "generated/prometheus/codehub.test.yml: promtool: something unexpected happened" \
+        in result.stderr

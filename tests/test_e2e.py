@@ -5,7 +5,8 @@ tests/e2e/shop.yaml is rendered into a temporary folder with mcgen.api.generate.
 (tests/e2e/shop_app.py, a separate Python process, so the stub registers its metrics in a
 clean default registry) imports the generated `shop_metrics.py`, serves /metrics on
 127.0.0.1 and, through the stub's typed helpers only, drives one alert of each kind and
-one SLO past their thresholds while keeping the other alerts and label groups calm.
+one SLO past their thresholds while keeping the other alerts and label groups calm (and
+never counts the metric of a second SLO, whose no-data alert must fire).
 Prometheus (live_prometheus.py) scrapes it every second and evaluates every rule group
 every second. Through Prometheus's HTTP API the tests then check that:
 
@@ -73,6 +74,7 @@ TARGETED: dict[str, list[dict[str, str]]] = {
     "ShopRefundsAbsent": [{"provider": "stripe"}],
 }
 TARGETED_SLOS = ("orders",)  # both its page and its ticket
+TARGETED_ABSENT = ("payouts",)  # SLOs whose no-data (SLIAbsent) alert fires
 # Must stay inactive (every other alert of the spec is checked too; these must exist).
 UNTARGETED = ("ShopWorkersLow", "ShopCartLatencyErrorBudgetBurn")
 # Labels no alert may carry (SPEC 3): the scrape's, and what aggregation must remove.
@@ -113,11 +115,18 @@ def expected_alerts(svc: Service) -> dict[LabelSet, str]:
                 labels = {"alertname": slo.alert_name,
                           **rules_target.slo_alert_labels(svc, slo, burn)}
                 out[freeze(labels)] = "firing"  # burn-rate alerts have no `for`
+        if slo.name in TARGETED_ABSENT:
+            assert slo.absent is not None
+            labels = {"alertname": slo.absent.name,
+                      **rules_target.slo_absent_labels(svc, slo, slo.absent)}
+            out[freeze(labels)] = "pending" if slo.absent.for_.seconds > \
+                CONVERGE_TIMEOUT + HOLD else "firing"
     return out
 
 
 def all_alert_names(svc: Service) -> set[str]:
-    return {a.name for a in svc.alerts} | {s.alert_name for s in svc.slos}
+    return ({a.name for a in svc.alerts} | {s.alert_name for s in svc.slos}
+            | {s.absent.name for s in svc.slos if s.absent})
 
 
 def recorded_series(rules_text: str) -> list[tuple[str, Labels]]:
@@ -337,7 +346,7 @@ def test_the_spec_has_an_alert_of_every_kind_and_untargeted_ones(generated: Gene
     assert {m.type for m in svc.metrics} == {"counter", "gauge", "histogram", "summary"}
     assert set(TARGETED) | set(UNTARGETED) <= all_alert_names(svc)
     assert not set(TARGETED) & set(UNTARGETED)
-    assert {s.name for s in svc.slos} >= set(TARGETED_SLOS)
+    assert {s.name for s in svc.slos} >= set(TARGETED_SLOS) | set(TARGETED_ABSENT)
     assert svc.scrape_interval.seconds == lp.SCRAPE_SECONDS
     assert svc.alert_labels, "alert_labels must be exercised"
     assert any(a.labels and a.select for a in svc.alerts if a.name in TARGETED)
@@ -366,7 +375,8 @@ def test_nothing_else_ever_became_active(run: Run) -> None:
     of the API or in the ALERTS series of the whole run."""
     names = {dict(labels)["alertname"] for labels in run.seen}
     untargeted = all_alert_names(run.svc) - set(TARGETED) - {
-        s.alert_name for s in run.svc.slos if s.name in TARGETED_SLOS}
+        s.alert_name for s in run.svc.slos if s.name in TARGETED_SLOS} - {
+        s.absent.name for s in run.svc.slos if s.name in TARGETED_ABSENT and s.absent}
     assert set(UNTARGETED) <= untargeted
     assert not names & untargeted, f"untargeted alerts became active: {names & untargeted}"
     unexpected = {labels: states for labels, states in run.seen.items()

@@ -326,6 +326,18 @@ def test_slo_page_without_ticket() -> None:
     assert not lint(spec(SLO + "    alerting: {page: false}\n"), "alerts/slo-ticket")
 
 
+def test_slo_absent_for_and_severity() -> None:
+    """An SLO's no-data alert is held to the rules of absent_for alerts and severities."""
+    short = SLO + "    alerting: {absent: {name: OrdersGone, for: 1m, severity: high}}\n"
+    one(lint(spec(short), "alerts/absent-for"), "warning", "16:24",
+        "SLO orders: alerting.absent has for 1m, less than 2x the scrape interval 1m")
+    one(lint(spec(short), "alerts/severity"), "warning", "16:24",
+        "SLO orders: the absent alert has severity 'high'")
+    assert not lint(spec(SLO), "alerts/absent-for")
+    assert not lint(spec(SLO), "alerts/severity")
+    assert not lint(spec(SLO + "    alerting: {absent: false}\n"), "alerts/absent-for")
+
+
 # -- disabling ---------------------------------------------------------------------------
 def test_spec_lint_disable() -> None:
     bad = spec(GAUGE.format(name="shop_latency_ms"),

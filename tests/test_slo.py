@@ -67,7 +67,7 @@ def test_hand_made_burn_of_5_8_pages_a_28d_slo_only(window: str, pages: bool, tm
     write.write(out, api.render([_spec(tmp_path, window)]))
     rules = yaml.safe_load((out / "prometheus" / "shop.rules.yml").read_text())
     alerts = {r["labels"]["slo_severity"]: r for g in rules["groups"] for r in g["rules"]
-              if "alert" in r}
+              if "slo_severity" in r.get("labels", {})}  # the burn alerts, not SLIAbsent
     expected = ["page", "ticket"] if pages else ["ticket"]
     test: dict[str, Any] = {
         "rule_files": ["shop.rules.yml"],
@@ -152,3 +152,79 @@ def test_readme_worked_example(error_rate: float, page_min: float, ticket_min: f
     assert first["page"] == pytest.approx(page_min)
     assert first["ticket"] == pytest.approx(ticket_min)
     assert period.ms / 3_600_000 / burn == pytest.approx(exhausted_h)
+
+
+GOLDEN_SLOS = Path(__file__).parent / "golden" / "slos" / "specs"
+
+
+def test_absent_alert_defaults_and_overrides() -> None:
+    """SPEC 4: on by default as {for: 10m, severity: warning}, named CamelCase(service) +
+    CamelCase(slo) + SLIAbsent whatever alerting.name says; renamed, tuned or off."""
+    svc = api.validate([GOLDEN_SLOS]).services[0]
+    absent = {s.name: s.absent for s in svc.slos}
+    requests, payments = absent["requests"], absent["payments"]
+    assert requests is not None and payments is not None
+    assert (requests.name, str(requests.for_), requests.severity) == (
+        "CheckoutRequestsSLIAbsent", "10m", "warning")
+    assert (payments.name, str(payments.for_), payments.severity) == (
+        "PaymentsNoData", "15m", "critical")
+    assert absent["post-latency"] is not None
+    assert absent["post-latency"].name == "CheckoutPostLatencySLIAbsent"
+    assert absent["huge-bound"] is None
+
+
+def test_absent_cases_are_generated_per_slo() -> None:
+    """Fires (never scraped, and after the scrape stops) and stays quiet without traffic,
+    for every SLO whose absent alert is on; none for `absent: false`."""
+    tests = yaml.safe_load(api.render([GOLDEN_SLOS])["prometheus/checkout.test.yml"])
+    names: dict[str, list[str]] = {}
+    for group in tests["tests"]:
+        for check in group.get("alert_rule_test", ()):
+            if check["alertname"].endswith(("SLIAbsent", "NoData")):
+                names.setdefault(check["alertname"], []).append(group["name"])
+    assert set(names) == {"CheckoutRequestsSLIAbsent", "PaymentsNoData",
+                          "CheckoutPostLatencySLIAbsent"}
+    for groups in names.values():
+        kinds = sorted({g.split(": ", 1)[1].split(" ", 2)[1] for g in groups})
+        assert kinds == ["fires", "stays"], groups
+
+
+def _absent_test(rules: dict[str, Any], series: list[dict[str, str]],
+                 checks: list[tuple[str, bool]]) -> dict[str, Any]:
+    rule = next(r for g in rules["groups"] for r in g["rules"]
+                if r.get("alert") == "CheckoutPostLatencySLIAbsent")
+    return {
+        "rule_files": ["checkout.rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": [
+            {"eval_time": at, "alertname": "CheckoutPostLatencySLIAbsent",
+             "exp_alerts": [{"exp_labels": {"service": "checkout", "severity": "warning",
+                                            "slo": "post-latency", "team": "payments"},
+                             "exp_annotations": rule["annotations"]}] if fires else []}
+            for at, fires in checks]}],
+    }
+
+
+def test_hand_made_absent_sli_fires_with_exact_labels(tmp_path: Path, promtool: str) -> None:
+    """Hand-written series, not the generated ones. The SLI reads
+    checkout_duration_seconds_count{method="POST"}: with only GET requests scraped the
+    alert fires after 10m with exactly its rule's labels (no `method`, which absent()
+    would copy from the selector), and a POST series that exists but never moves keeps
+    it quiet."""
+    out = tmp_path / "out"
+    write.write(out, api.render([GOLDEN_SLOS]))
+    prom = out / "prometheus"
+    rules = yaml.safe_load((prom / "checkout.rules.yml").read_text())
+    get = {"series": 'checkout_duration_seconds_count{method="GET",instance="a",job="c"}',
+           "values": "0+5x20"}
+    post = {"series": 'checkout_duration_seconds_count{method="POST",instance="a",job="c"}',
+            "values": "7+0x20"}
+    cases = {
+        "absent": _absent_test(rules, [get], [("9m", False), ("10m", True), ("20m", True)]),
+        "flat": _absent_test(rules, [get, post], [("10m", False), ("20m", False)]),
+    }
+    for name, test in cases.items():
+        (prom / f"{name}.test.yml").write_text(yaml.safe_dump(test))
+        proc = subprocess.run([promtool, "test", "rules", f"{name}.test.yml"], cwd=prom,
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, (name, proc.stdout + proc.stderr)

@@ -33,6 +33,10 @@ def severity(ctx: Context, rule: Rule) -> Iterator[Finding]:
                 if burn.severity not in SEVERITIES:
                     yield rule.finding(slo.pos, f"SLO {slo.name}: the {burn.kind} has severity "
                                        f"'{burn.severity}'", "use critical, warning or info")
+            if slo.absent and slo.absent.severity not in SEVERITIES:
+                yield rule.finding(slo.absent.pos, f"SLO {slo.name}: the absent alert has "
+                                   f"severity '{slo.absent.severity}'",
+                                   "use critical, warning or info")
 
 
 @rule("alerts/annotations", "info", "Alerts have a written summary and description")
@@ -87,7 +91,8 @@ def rate_window(ctx: Context, rule: Rule) -> Iterator[Finding]:
                                    "scrape more often (every 75s or less)")
 
 
-@rule("alerts/absent-for", "warning", "absent_for is at least 2 scrape intervals")
+@rule("alerts/absent-for", "warning",
+      "absent_for (and an SLO's alerting.absent.for) is at least 2 scrape intervals")
 def absent_for(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """An `absent_for` shorter than two scrape intervals fires on a single failed scrape
     (Prometheus marks the series stale at once), which is noise, not an outage."""
@@ -98,6 +103,11 @@ def absent_for(ctx: Context, rule: Rule) -> Iterator[Finding]:
                 yield rule.finding(a.pos, f"alert {a.name} has absent_for {a.for_}, less than "
                                    f"2x the scrape interval {svc.scrape_interval}",
                                    f"use absent_for: {want} or more")
+        for slo in svc.slos:
+            if slo.absent and slo.absent.for_.ms < want.ms:
+                yield rule.finding(slo.absent.pos, f"SLO {slo.name}: alerting.absent has for "
+                                   f"{slo.absent.for_}, less than 2x the scrape interval "
+                                   f"{svc.scrape_interval}", f"use for: {want} or more")
 
 
 @rule("alerts/runbook-missing", "info", "Alerts link to a runbook")

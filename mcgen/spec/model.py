@@ -110,6 +110,17 @@ class BurnAlert:
 
 
 @dataclass(frozen=True)
+class AbsentAlert:
+    """The alert that fires when no series of the SLI's total exists for `for_`: without
+    data the recorded error ratio is 0, which reads as a perfect SLI."""
+
+    name: str
+    for_: Duration
+    severity: str
+    pos: Position = field(default=Position("", 1, 1), compare=False)  # of `absent`, or the SLO
+
+
+@dataclass(frozen=True)
 class Slo:
     name: str
     objective: float  # percent, 0 < objective < 100
@@ -124,6 +135,7 @@ class Slo:
     labels: tuple[tuple[str, str], ...]
     min_traffic: float | None  # events/s over the long window below which alerts stay quiet
     pos: Position
+    absent: AbsentAlert | None = None  # None: `alerting.absent: false`
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,9 @@ def _aimed_branch(err: ValidationError) -> list[ValidationError]:
     py = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
     kind = py.get(type(err.instance), "number")
     for i, sub in enumerate(_sub(err).get("oneOf", [])):
+        ref = str(sub.get("$ref", ""))
+        if ref.startswith("#/$defs/"):  # e.g. `page: false` or a burnAlert mapping
+            sub = schema()["$defs"].get(ref.removeprefix("#/$defs/"), {})
         if sub.get("type") == kind:
             return [e for e in err.context if e.schema_path and e.schema_path[0] == i]
     return []

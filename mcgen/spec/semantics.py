@@ -122,7 +122,7 @@ class Builder:
     def check_alert_names(self, metrics: Sequence[Metric], slos: Sequence[Slo]) -> None:
         seen: dict[str, Position] = {}
         named = [(a.name, a.pos) for m in metrics for a in m.alerts]
-        named += [(s.alert_name, s.pos) for s in slos if s.alerts]
+        named += [pair for s in slos for pair in slo_spec.alert_names(s)]
         for name, pos in named:
             if name in seen:
                 self.problems.append(SpecProblem(

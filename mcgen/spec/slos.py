@@ -10,7 +10,7 @@ from mcgen import burnrate, conventions
 from mcgen.errors import Position
 from mcgen.promql import Duration
 from mcgen.spec.load import JsonPath
-from mcgen.spec.model import BurnAlert, Metric, Selection, Slo
+from mcgen.spec.model import AbsentAlert, BurnAlert, Metric, Selection, Slo
 
 if TYPE_CHECKING:
     from mcgen.spec.semantics import Builder
@@ -19,6 +19,9 @@ MIN_PERIOD = Duration(86_400_000)
 # Labels a firing SLO alert gets from mcgen; neither the spec nor the SLO may set them.
 SLO_ALERT_LABELS = ("alertname", "severity", "service", "slo", "slo_severity")
 DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+# SPEC 4: `absent: {for: 10m, severity: warning}` unless the SLO says otherwise.
+DEFAULT_ABSENT_FOR = Duration(600_000)
+DEFAULT_ABSENT_SEVERITY = "warning"
 
 
 def build(b: Builder, metrics: Mapping[str, Metric]) -> tuple[Slo, ...]:
@@ -98,6 +101,7 @@ def _slo(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: J
                     f"{burnrate.percent(burnrate.budget(objective))}, so the {alert.kind} (burn "
                     f"rate above {lowest:.3g}) needs an error ratio above 100% and can never fire",
                     f"raise the objective, or set alerting.{alert.kind}: false")
+    absent = _absent(b, raw["name"], alerting, (*path, "alerting", "absent"))
     if total is None:
         return None
     return Slo(
@@ -106,7 +110,25 @@ def _slo(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: J
         alert_name=alerting.get("name", conventions.slo_alert_name(b.data["service"],
                                                                    raw["name"])),
         alerts=alerts, labels=labels, min_traffic=alerting.get("min_traffic"),
-        pos=b.pos(path))
+        pos=b.pos(path), absent=absent)
+
+
+def _absent(b: Builder, slo: str, alerting: dict[str, Any], path: JsonPath
+            ) -> AbsentAlert | None:
+    raw = alerting.get("absent", {})
+    if raw is False:
+        return None
+    for_ = b.duration(raw["for"], (*path, "for")) if "for" in raw else DEFAULT_ABSENT_FOR
+    name = raw.get("name", conventions.slo_absent_alert_name(b.data["service"], slo))
+    return AbsentAlert(name, for_, raw.get("severity", DEFAULT_ABSENT_SEVERITY),
+                       b.pos(path if "absent" in alerting else path[:2]))
+
+
+def alert_names(slo: Slo) -> list[tuple[str, Position]]:
+    """The alert names an SLO's rules use: its burn alert's (page and ticket share it)
+    and its absent alert's."""
+    out = [(slo.alert_name, slo.pos)] if slo.alerts else []
+    return out + ([(slo.absent.name, slo.absent.pos)] if slo.absent else [])
 
 
 def _side(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: JsonPath,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import conventions, emulate, promql, yamlout
+from mcgen import conventions, emulate, promql, sloabsent, yamlout
 from mcgen.emulate import Series
 from mcgen.errors import SpecError, SpecProblem
 from mcgen.promql import Matcher
@@ -60,7 +60,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 })
     for slo in svc.slos:
         try:
-            slo_cases = SloProver(svc, model, slo).cases()
+            slo_cases = [*SloProver(svc, model, slo).cases(), *sloabsent.cases(svc, model, slo)]
         except Unprovable as exc:
             problems.append(SpecProblem(exc.pos or slo.pos, f"cannot generate a test for SLO "
                                         f"'{slo.name}': {exc}", "check its SLI and objective"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import burnrate, conventions, gotemplate, queries, sloqueries, yamlout
+from mcgen import burnrate, conventions, gotemplate, promql, queries, sloqueries, yamlout
 from mcgen.errors import SpecError, SpecProblem
-from mcgen.spec.model import Alert, BurnAlert, Model, Service, Slo
+from mcgen.spec.model import AbsentAlert, Alert, BurnAlert, Model, Service, Slo
 
 
 def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
@@ -56,6 +56,29 @@ def slo_alert_annotations(svc: Service, slo: Slo, alert: BurnAlert) -> dict[str,
     return {k: gotemplate.literal(v) for k, v in out.items()}
 
 
+def slo_absent_labels(svc: Service, slo: Slo, absent: AbsentAlert) -> dict[str, str]:
+    """SPEC 4: severity, service, slo, alert_labels, alerting.labels (no slo_severity:
+    it is neither the page nor the ticket)."""
+    labels = {"severity": absent.severity, "service": svc.name, "slo": slo.name}
+    labels.update(dict(svc.alert_labels))
+    labels.update(dict(slo.labels))
+    return dict(sorted(labels.items()))
+
+
+def slo_absent_annotations(svc: Service, slo: Slo, absent: AbsentAlert) -> dict[str, str]:
+    what = f"{slo.description.rstrip('.')}. " if slo.description else ""
+    series = promql.selector(*sloqueries.total_series(slo))
+    out = {
+        "summary": f"SLO {slo.name} has no data",
+        "description": f"{what}No series of {series} for {absent.for_}: with no events "
+                       "the SLI reads as perfect and no burn-rate alert can fire. Check that "
+                       "the service runs and is scraped and that the metric was not renamed.",
+    }
+    if svc.runbook_base_url:
+        out["runbook_url"] = conventions.runbook_url(svc.runbook_base_url, absent.name)
+    return {k: gotemplate.literal(v) for k, v in out.items()}
+
+
 def slo_alert_rules(svc: Service) -> list[dict[str, Any]]:
     rules = []
     for slo in svc.slos:
@@ -65,6 +88,12 @@ def slo_alert_rules(svc: Service) -> list[dict[str, Any]]:
                           "expr": sloqueries.alert_expr(svc, slo, alert.kind),
                           "labels": {k: gotemplate.literal(v) for k, v in labels.items()},
                           "annotations": slo_alert_annotations(svc, slo, alert)})
+        if slo.absent is not None:
+            labels = slo_absent_labels(svc, slo, slo.absent)
+            rules.append({"alert": slo.absent.name, "expr": sloqueries.absent_expr(slo),
+                          "for": str(slo.absent.for_),
+                          "labels": {k: gotemplate.literal(v) for k, v in labels.items()},
+                          "annotations": slo_absent_annotations(svc, slo, slo.absent)})
     return rules
 
 

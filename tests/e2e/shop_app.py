@@ -25,6 +25,7 @@ The traffic, per second (TICK is 0.1 s), against the spec's thresholds:
     ShopRefundsAbsent        no refund is ever counted                            fires
     SLO orders               ~15% of orders fail, 150x the 0.1% budget    page and ticket
     SLO cart-latency         every cart request is timed at microseconds (< 1 s)    quiet
+    SLO payouts              no payout is ever counted                no-data alert fires
 """
 
 from __future__ import annotations
