@@ -245,6 +245,10 @@ class SloProver:
         else with the samples shifted off it."""
         on_grid = self.series(phases, decoys)
         end = sum(p.minutes for p in phases) * MINUTE // self.eval_ms * self.eval_ms
+        # Checks fall on rule evaluations: the last one at or before each instant named.
+        checks = [t // self.eval_ms * self.eval_ms for t in checks]
+        if values_at is not None:
+            values_at = values_at // self.eval_ms * self.eval_ms
         for shift in (0, math.gcd(STEP_MS, self.eval_ms) // 2):
             series = [dataclasses.replace(s, offset_ms=shift) for s in on_grid]
             seen = [self._predict(series, end, checks, values_at, e) for e in ENGINES]

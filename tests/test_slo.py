@@ -228,3 +228,19 @@ def test_hand_made_absent_sli_fires_with_exact_labels(tmp_path: Path, promtool: 
         proc = subprocess.run([promtool, "test", "rules", f"{name}.test.yml"], cwd=prom,
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 0, (name, proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("interval", ["45s", "4m"])
+def test_slo_suites_at_an_interval_that_misses_the_minute(interval: str, tmp_path: Path,
+                                                         promtool: str) -> None:
+    """Scenario instants (10m, 70m...) that are no rule evaluation are checked at the
+    evaluation before them (45s crashed the SLO prover)."""
+    folder = _spec(tmp_path, "30d")
+    spec = folder / "shop.yaml"
+    spec.write_text(spec.read_text().replace("metrics:", f"defaults: {{interval: {interval}}}\n"
+                                             "metrics:", 1))
+    out = tmp_path / "out"
+    write.write(out, api.render([folder]))
+    proc = subprocess.run([promtool, "test", "rules", "shop.test.yml"], cwd=out / "prometheus",
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
