@@ -67,15 +67,15 @@ class Replay:
     def total(self, t: int, w: Duration) -> float | None:
         slo = self.slo
         name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-        return self._sum_rate(name, slo.total.select, t, w)
+        return self._sum_rate(name, slo.total.matchers, t, w)
 
     def errors(self, t: int, w: Duration) -> float | None:
         slo = self.slo
         if slo.error is not None:
-            return self._sum_rate(slo.error.metric, slo.error.select, t, w)
+            return self._sum_rate(slo.error.metric, slo.error.matchers, t, w)
         total = self.total(t, w)
         good = self._sum_rate(f"{slo.total.metric}_bucket",
-                              (*slo.total.select, promql.le_matcher(slo.bound or 0.0)), t, w)
+                              (*slo.total.matchers, promql.le_matcher(slo.bound or 0.0)), t, w)
         return None if total is None else total - (0.0 if good is None else good)
 
     def at(self, t: int) -> int:
@@ -134,7 +134,8 @@ class SloProver:
     # -- synthetic series ---------------------------------------------------------------
     def _labels(self, metric: Metric, want: Sequence[Matcher],
                 avoid: Sequence[Sequence[Matcher]] = ()) -> dict[str, str]:
-        found = scenarios.pick_labels(metric, (), want, avoid)
+        seen = scenarios.view(metric, [*want, *(m for group in avoid for m in group)])
+        found = scenarios.pick_labels(seen, (), (*want, *metric.selector), avoid)
         if found is None:
             raise Unprovable(f"no label values of {metric.name} satisfy the SLI's select",
                              self.slo.pos)
@@ -149,7 +150,41 @@ class SloProver:
                                [(n, inc / len(scenarios.INSTANCES)) for n, inc in incs]))
         return out
 
-    def series(self, phases: Sequence[Phase], decoys: bool = False) -> list[Series]:
+    def _outside(self, metric: Metric, want: Sequence[Matcher]) -> dict[str, str] | None:
+        """Labels of another job's series that `want` selects but the selector excludes."""
+        if not metric.selector:
+            return None
+        fixed = {m.label for m in metric.selector}
+        return scenarios.pick_labels(scenarios.view(metric, want), (),
+                                     [m for m in want if m.label not in fixed],
+                                     [list(metric.selector)])
+
+    def _scope_decoys(self, phases: Sequence[Phase]) -> list[Series]:
+        """Another job's series of the SLI's metrics, every event failing, at ten times
+        the scenarios' traffic: they would move every ratio if a selector were lost."""
+        slo = self.slo
+        hot = [(p.minutes * MINUTE // STEP_MS, 10 * self.rate * STEP_MS / 1000) for p in phases]
+        none = [(n, 0.0) for n, _ in hot]
+        total = self.svc.metric(slo.total.metric)
+        if slo.error is None:
+            labels = self._outside(total, slo.total.select)
+            return [] if labels is None else self._histogram_labels(labels, hot, none)
+        error = self.svc.metric(slo.error.metric)
+        if error.name == total.name:
+            labels = self._outside(error, (*slo.error.select, *slo.total.select))
+            return [] if labels is None else self._counter(error.name, labels, hot)
+        err_labels = self._outside(error, slo.error.select)
+        total_labels = self._outside(total, slo.total.select)
+        out = [] if err_labels is None else self._counter(error.name, err_labels, hot)
+        return out + ([] if total_labels is None else
+                      self._counter(total.name, total_labels, hot))
+
+    def series(self, phases: Sequence[Phase], decoys: bool = False, scope: bool = False
+               ) -> list[Series]:
+        out = self._scope_decoys(phases) if scope else []
+        return out + self._series(phases, decoys)
+
+    def _series(self, phases: Sequence[Phase], decoys: bool) -> list[Series]:
         slo = self.slo
         per_step = [(p.minutes * MINUTE // STEP_MS, p.rate * STEP_MS / 1000) for p in phases]
         errors = [(n, inc * p.ratio) for (n, inc), p in zip(per_step, phases, strict=True)]
@@ -160,14 +195,15 @@ class SloProver:
                 # Series the select leaves out, every observation slow: they would
                 # exhaust the budget if the select were lost.
                 first, *rest = slo.total.select
-                other = scenarios.pick_labels(self.model.metrics[slo.total.metric], (), rest,
-                                              [[first]])
+                metric = self.svc.metric(slo.total.metric)
+                other = scenarios.pick_labels(scenarios.view(metric, slo.total.select), (),
+                                              [*rest, *metric.selector], [[first]])
                 if other is not None:
                     out += self._histogram_labels(other, per_step, [(n, 0.0) for n, _ in per_step])
             return out
         assert slo.error is not None
-        err_metric = self.model.metrics[slo.error.metric]
-        total_metric = self.model.metrics[slo.total.metric]
+        err_metric = self.svc.metric(slo.error.metric)
+        total_metric = self.svc.metric(slo.total.metric)
         if err_metric.name == total_metric.name:
             err_labels = self._labels(err_metric, (*slo.error.select, *slo.total.select))
             good_labels = self._labels(total_metric, slo.total.select, [slo.error.select])
@@ -180,14 +216,14 @@ class SloProver:
 
     def _histogram(self, select: Sequence[Matcher], errors: Sequence[tuple[int, float]],
                    goods: Sequence[tuple[int, float]]) -> list[Series]:
-        metric = self.model.metrics[self.slo.total.metric]
+        metric = self.svc.metric(self.slo.total.metric)
         return self._histogram_labels(self._labels(metric, select), errors, goods)
 
     def _histogram_labels(self, labels: dict[str, str], errors: Sequence[tuple[int, float]],
                           goods: Sequence[tuple[int, float]]) -> list[Series]:
         """Good observations at the bound, slow ones in the next bucket up. Instance 1
         spells `le` like Go and JavaScript clients, instance 2 like the Python client."""
-        metric = self.model.metrics[self.slo.total.metric]
+        metric = self.svc.metric(self.slo.total.metric)
         bound = self.slo.bound or 0.0
         n = len(scenarios.INSTANCES)
         out = []
@@ -217,7 +253,7 @@ class SloProver:
 
     def case(self, name: str, phases: Sequence[Phase], checks: Sequence[int],
              decoys: bool = False) -> SloCase:
-        series = self.series(phases, decoys)
+        series = self.series(phases, decoys, scope=decoys)
         end = sum(p.minutes for p in phases) * MINUTE
         replay = Replay(self.slo, series, self.eval_ms, end // self.eval_ms * self.eval_ms)
         case = SloCase(name, series)
@@ -257,8 +293,10 @@ class SloProver:
                 f"{slo.name}: page stops 8m after a {round(1.5 * f1, 4):g}x burn stops",
                 [Phase(130, r, 0.0), Phase(52, r, self.burn(1.5 * f1)), Phase(8, r, 0.0)],
                 [182 * MINUTE, 190 * MINUTE]))
-        zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN",
-                         [Phase(minutes, 0.0, 0.0)], at)
+        ignored = bool(self._scope_decoys([Phase(minutes, 0.0, 0.0)]))
+        zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN"
+                         + (" (another job's failing series ignored)" if ignored else ""),
+                         [Phase(minutes, 0.0, 0.0)], at, decoys=ignored)
         zero.expr_checks = self.expr_checks(zero, minutes * MINUTE)
         out.append(zero)
         if slo.min_traffic is not None:
