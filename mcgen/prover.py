@@ -39,12 +39,18 @@ class Prover:
         self.svc, self.model, self.alert = svc, model, alert
         # Synthetic series carry the target labels the alert's matchers and selector name.
         self.metric = scenarios.view(
-            metric, (*alert.select, *(m for o in alert.overrides for m in o.match)), alert.by)
+            metric, (*alert.select, *(m for o in alert.overrides for m in o.match),
+                     *self.denominator_values()), alert.by)
         eval_ms = svc.interval.ms if svc.interval else 60_000
         step = svc.scrape_interval.ms  # series sampled as Prometheus would scrape them
         self.timing = Timing(step_ms=step, eval_ms=eval_ms)
-        self.instances = scenarios.INSTANCES[:1] if "instance" in alert.by or (
-            "instance" in self.metric.label_names) else scenarios.INSTANCES
+        # One instance where a matcher may pin `instance` (series of two instances would
+        # then be one series, twice).
+        pinned = {m.label for m in (*alert.select, *alert.ratio_select, *alert.ratio_selector,
+                                    *metric.selector, *(m for o in alert.overrides
+                                                        for m in o.match))}
+        self.instances = scenarios.INSTANCES[:1] if "instance" in {*alert.by, *pinned} \
+            else scenarios.INSTANCES
         # Long enough for the slowest start (a rate warming up over its window) plus `for`.
         horizon = alert.window.ms + alert.for_.ms + 3 * eval_ms + (
             alert.stale_after.ms if alert.stale_after else 0)
@@ -283,13 +289,15 @@ class Prover:
         return out
 
     def denominator_values(self) -> list[Matcher]:
-        """A ratio's series exist only for `by` values both counters allow."""
+        """A ratio's series exist only for `by` values both counters allow (and, for a
+        target label, the denominator's selector)."""
         a = self.alert
         if a.kind != "ratio":
             return []
         den = self.svc.metric(a.ratio_metric or "")
-        return [Matcher.from_spec(lb.name, list(lb.values)) for lb in den.labels
-                if lb.name in a.by and lb.values is not None]
+        return [*(Matcher.from_spec(lb.name, list(lb.values)) for lb in den.labels
+                  if lb.name in a.by and lb.values is not None),
+                *(m for m in a.ratio_selector if m.label in a.by)]
 
     # -- expectations ---------------------------------------------------------------------
     def _past(self, subject: Subject) -> str:

@@ -145,9 +145,10 @@ class SloProver:
                  ) -> list[Series]:
         """One series per instance; each phase adds `inc` per step for `steps` steps."""
         out = []
-        for inst in scenarios.INSTANCES:
-            out.append(_phased(name, _target(labels, inst, self.svc.name),
-                               [(n, inc / len(scenarios.INSTANCES)) for n, inc in incs]))
+        instances = _instances(labels)
+        for inst in instances:
+            out.append(_phased(name, scenarios.with_target(labels, inst, self.svc.name),
+                               [(n, inc / len(instances)) for n, inc in incs]))
         return out
 
     def _outside(self, metric: Metric, want: Sequence[Matcher]) -> dict[str, str] | None:
@@ -161,7 +162,8 @@ class SloProver:
 
     def _scope_decoys(self, phases: Sequence[Phase]) -> list[Series]:
         """Another job's series of the SLI's metrics, every event failing, at ten times
-        the scenarios' traffic: they would move every ratio if a selector were lost."""
+        the scenarios' traffic: they would move every ratio if a selector were lost (the
+        steady burns, firing and quiet, and the zero-traffic case carry them)."""
         slo = self.slo
         hot = [(p.minutes * MINUTE // STEP_MS, 10 * self.rate * STEP_MS / 1000) for p in phases]
         none = [(n, 0.0) for n, _ in hot]
@@ -225,11 +227,13 @@ class SloProver:
         spells `le` like Go and JavaScript clients, instance 2 like the Python client."""
         metric = self.svc.metric(self.slo.total.metric)
         bound = self.slo.bound or 0.0
-        n = len(scenarios.INSTANCES)
+        instances = _instances(labels)
+        n = len(instances)
         out = []
-        for inst, spell in zip(scenarios.INSTANCES, (promql.go_float,
-                                                     promql.python_client_float), strict=True):
-            base = _target(labels, inst, self.svc.name)
+        # (One instance when the labels fix it: then the Go spelling only.)
+        for inst, spell in zip(instances, (promql.go_float, promql.python_client_float),
+                               strict=False):
+            base = scenarios.with_target(labels, inst, self.svc.name)
             for upper in [*metric.buckets, math.inf]:
                 if upper < bound:
                     incs = [(k, 0.0) for k, _ in goods]
@@ -252,8 +256,8 @@ class SloProver:
         return min(factor * self.budget, 1.0)
 
     def case(self, name: str, phases: Sequence[Phase], checks: Sequence[int],
-             decoys: bool = False) -> SloCase:
-        series = self.series(phases, decoys, scope=decoys)
+             decoys: bool = False, scope: bool = False) -> SloCase:
+        series = self.series(phases, decoys, scope)
         end = sum(p.minutes for p in phases) * MINUTE
         replay = Replay(self.slo, series, self.eval_ms, end // self.eval_ms * self.eval_ms)
         case = SloCase(name, series)
@@ -278,7 +282,7 @@ class SloProver:
             label = f"{round(ratio / self.budget, 4):g}"
             quiet = factor < f4
             out.append(self.case(f"{slo.name}: " + text.format(b=label),
-                                 [Phase(minutes, r, ratio)], at, decoys=quiet))
+                                 [Phase(minutes, r, ratio)], at, decoys=quiet, scope=True))
         if any(a.kind == "page" for a in slo.alerts) and self.burn(f1) < 1:
             # 90m clean keep the 6h ratio under its factor (1h at 2.4 x f2 spread over
             # 2.5h is 0.97 x f2): only the 1h and 5m windows decide.
@@ -296,7 +300,7 @@ class SloProver:
         ignored = bool(self._scope_decoys([Phase(minutes, 0.0, 0.0)]))
         zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN"
                          + (" (another job's failing series ignored)" if ignored else ""),
-                         [Phase(minutes, 0.0, 0.0)], at, decoys=ignored)
+                         [Phase(minutes, 0.0, 0.0)], at, scope=True)
         zero.expr_checks = self.expr_checks(zero, minutes * MINUTE)
         out.append(zero)
         if slo.min_traffic is not None:
@@ -355,8 +359,9 @@ def _close_to(series: str, value: float, t: int) -> dict[str, Any]:
     return {"expr": expr, "eval_time": at, "exp_samples": [{"labels": labels, "value": 1}]}
 
 
-def _target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted({"job": service, **labels, "instance": instance}.items()))
+def _instances(labels: dict[str, str]) -> tuple[str, ...]:
+    """The scraped instances of a scenario: two, unless the labels (a selector) fix it."""
+    return scenarios.INSTANCES[:1] if labels.get("instance") else scenarios.INSTANCES
 
 
 def _phased(name: str, labels: tuple[tuple[str, str], ...],

@@ -94,7 +94,7 @@ def test_the_case_shares_metric_names_and_has_a_metric_level_selector(
     assert {"http_requests_total", "http_request_duration_seconds"} <= shared
     assert shop.selector == (Matcher("job", "=", "shop"),)
     assert cart.selector == (Matcher("job", "=", "cart"),)
-    node = shop.metric("node_memory_MemAvailable_bytes")
+    node = shop.metric("node_filesystem_avail_bytes")
     assert node.selector and node.selector != shop.selector
     kinds = {a.kind for s in services.values() for a in s.alerts}
     assert kinds == {"quantile", "rate", "ratio", "value", "stale", "absent"}
@@ -199,7 +199,7 @@ def _run(promtool: str, folder: Path, rules: dict[str, Any], tests: dict[str, An
 
 CASES = [("shop", name) for name in ("ShopErrorRatioHigh", "ShopTrafficLow",
                                      "ShopRequestsAbsent", "ShopSlowRequests",
-                                     "ShopNodeMemoryLow", "ShopCatalogStale",
+                                     "ShopNodeDiskLow", "ShopCatalogStale",
                                      "ShopAvailabilityErrorBudgetBurn",
                                      "ShopLatencyErrorBudgetBurn")]
 CASES += [("cart", name) for name in ("CartServerErrors", "CartErrorRatioHigh",

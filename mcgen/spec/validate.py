@@ -215,6 +215,14 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                                     (*path, "select"))
             matchers.recorded_clash(builder, target, select, (*path, "select"))
             for lb in alert.by:
+                mine = [m for m in (*metric.selector, *alert.select) if m.label == lb]
+                theirs = [m for m in (*target.selector, *select) if m.label == lb]
+                if disjoint(mine, theirs):
+                    problems.append(SpecProblem(
+                        alert.pos, f"'by' label '{lb}' has no value that both the selectors "
+                        f"of {metric.name} and of {target.name} admit, so the ratio has no "
+                        "series", f"drop '{lb}' from 'by', or select the same '{lb}' on both"))
+            for lb in alert.by:
                 mine, theirs = metric.label(lb), target.label(lb)
                 if mine is None or theirs is None or mine.values is None or theirs.values is None:
                     continue

@@ -14,7 +14,7 @@ from prometheus_client.context_managers import Timer
 __all__ = [
     "HTTP_REQUESTS_TOTAL",
     "HTTP_REQUEST_DURATION_SECONDS",
-    "NODE_MEMORY_MEMAVAILABLE_BYTES",
+    "NODE_FILESYSTEM_AVAIL_BYTES",
     "SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS",
 ]
 
@@ -59,19 +59,20 @@ def time_http_request_duration_seconds(*, method: Literal["GET", "POST"]) -> Tim
     return HTTP_REQUEST_DURATION_SECONDS.labels(method).time()
 
 
-NODE_MEMORY_MEMAVAILABLE_BYTES = Gauge(
-    "node_memory_MemAvailable_bytes",
-    "Memory available on the shop's nodes (node_exporter).",
-    labelnames=(),
+NODE_FILESYSTEM_AVAIL_BYTES = Gauge(
+    "node_filesystem_avail_bytes",
+    "Filesystem space available on the shop's nodes (node_exporter).",
+    labelnames=("mountpoint",),
 )
-"""Memory available on the shop's nodes (node_exporter).
+"""Filesystem space available on the shop's nodes (node_exporter).
 
-node_memory_MemAvailable_bytes: gauge, in bytes."""
+node_filesystem_avail_bytes: gauge, in bytes.
+Label mountpoint: any value."""
 
 
-def set_node_memory_MemAvailable_bytes(value: float) -> None:
-    """Set node_memory_MemAvailable_bytes to `value`."""
-    NODE_MEMORY_MEMAVAILABLE_BYTES.set(value)
+def set_node_filesystem_avail_bytes(value: float, *, mountpoint: str) -> None:
+    """Set node_filesystem_avail_bytes to `value`."""
+    NODE_FILESYSTEM_AVAIL_BYTES.labels(mountpoint).set(value)
 
 
 SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS = Gauge(

@@ -71,21 +71,30 @@ export function startHttpRequestDurationSecondsTimer(
   return HTTP_REQUEST_DURATION_SECONDS.startTimer(labels);
 }
 
+/** The labels of node_filesystem_avail_bytes. */
+export type NodeFilesystemAvailBytesLabels = {
+  mountpoint: string;
+};
+
 /**
- * Memory available on the shop's nodes (node_exporter).
+ * Filesystem space available on the shop's nodes (node_exporter).
  *
- * node_memory_MemAvailable_bytes: gauge, in bytes.
+ * node_filesystem_avail_bytes: gauge, in bytes.
+ * Label mountpoint: any value.
  */
-export const NODE_MEMORY_MEMAVAILABLE_BYTES = new Gauge({
-  name: "node_memory_MemAvailable_bytes",
-  help: "Memory available on the shop's nodes (node_exporter).",
-  labelNames: [] as const,
+export const NODE_FILESYSTEM_AVAIL_BYTES = new Gauge({
+  name: "node_filesystem_avail_bytes",
+  help: "Filesystem space available on the shop's nodes (node_exporter).",
+  labelNames: ["mountpoint"] as const,
   registers: [register],
 });
 
-/** Set node_memory_MemAvailable_bytes to `value`. */
-export function setNodeMemoryMemAvailableBytes(value: number): void {
-  NODE_MEMORY_MEMAVAILABLE_BYTES.set(value);
+/** Set node_filesystem_avail_bytes to `value`. */
+export function setNodeFilesystemAvailBytes(
+  value: number,
+  labels: NodeFilesystemAvailBytesLabels,
+): void {
+  NODE_FILESYSTEM_AVAIL_BYTES.set(labels, value);
 }
 
 /** The labels of shop_catalog_sync_timestamp_seconds. */

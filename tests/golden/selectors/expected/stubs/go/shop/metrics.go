@@ -78,24 +78,26 @@ func TimeHttpRequestDurationSeconds(method HttpRequestDurationSecondsMethod) *pr
 	return prometheus.NewTimer(HttpRequestDurationSeconds.WithLabelValues(string(method)))
 }
 
-// NodeMemoryMemAvailableBytes is the metric node_memory_MemAvailable_bytes, as its spec describes it:
+// NodeFilesystemAvailBytes is the metric node_filesystem_avail_bytes, as its spec describes it:
 //
-//	node_memory_MemAvailable_bytes: gauge, in bytes.
+//	node_filesystem_avail_bytes: gauge, in bytes.
 //
-//	Memory available on the shop's nodes (node_exporter).
-var NodeMemoryMemAvailableBytes = promauto.NewGauge(prometheus.GaugeOpts{
-	Name: "node_memory_MemAvailable_bytes",
-	Help: "Memory available on the shop's nodes (node_exporter).",
-})
+//	Filesystem space available on the shop's nodes (node_exporter).
+//
+//	Label mountpoint: any value.
+var NodeFilesystemAvailBytes = promauto.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "node_filesystem_avail_bytes",
+	Help: "Filesystem space available on the shop's nodes (node_exporter).",
+}, []string{"mountpoint"})
 
-// SetNodeMemoryMemAvailableBytes sets node_memory_MemAvailable_bytes to value.
-func SetNodeMemoryMemAvailableBytes(value float64) {
-	NodeMemoryMemAvailableBytes.Set(value)
+// SetNodeFilesystemAvailBytes sets node_filesystem_avail_bytes to value.
+func SetNodeFilesystemAvailBytes(value float64, mountpoint string) {
+	NodeFilesystemAvailBytes.WithLabelValues(mountpoint).Set(value)
 }
 
-// AddNodeMemoryMemAvailableBytes adds value, which may be negative, to node_memory_MemAvailable_bytes.
-func AddNodeMemoryMemAvailableBytes(value float64) {
-	NodeMemoryMemAvailableBytes.Add(value)
+// AddNodeFilesystemAvailBytes adds value, which may be negative, to node_filesystem_avail_bytes.
+func AddNodeFilesystemAvailBytes(value float64, mountpoint string) {
+	NodeFilesystemAvailBytes.WithLabelValues(mountpoint).Add(value)
 }
 
 // ShopCatalogSyncTimestampSeconds is the metric shop_catalog_sync_timestamp_seconds, as its spec describes it:
