@@ -13,7 +13,7 @@ from typing import Any
 
 from mcgen import conventions, gotemplate
 from mcgen.errors import Position, SpecProblem, shorten
-from mcgen.promql import Duration
+from mcgen.promql import Duration, Matcher
 from mcgen.spec import matchers
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.load import Document, JsonPath
@@ -53,6 +53,7 @@ class Builder:
         self.severity: str = defaults.get("severity", "warning")
         self.scrape = self.duration(defaults.get("scrape_interval", "1m"),
                                     ("defaults", "scrape_interval"))
+        self.service_selector: tuple[Matcher, ...] = ()  # parsed by service()
 
     # -- reporting -----------------------------------------------------------------
     def pos(self, path: JsonPath, key: bool = False) -> Position:

@@ -215,9 +215,9 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                                     (*path, "select"))
             matchers.recorded_clash(builder, target, select, (*path, "select"))
             for lb in alert.by:
-                mine = [m for m in (*metric.selector, *alert.select) if m.label == lb]
-                theirs = [m for m in (*target.selector, *select) if m.label == lb]
-                if disjoint(mine, theirs):
+                num_scope = [m for m in (*metric.selector, *alert.select) if m.label == lb]
+                den_scope = [m for m in (*target.selector, *select) if m.label == lb]
+                if disjoint(num_scope, den_scope):
                     problems.append(SpecProblem(
                         alert.pos, f"'by' label '{lb}' has no value that both the selectors "
                         f"of {metric.name} and of {target.name} admit, so the ratio has no "
