@@ -40,6 +40,7 @@ class MetricDoc:
     metric: Metric
     anchor: str
     values: tuple[tuple[str, tuple[str, ...] | None], ...]  # label -> values as shown
+    selector: str  # `{job="shop"}`: the selector its queries hold, or ""
     buckets: str
     queries: tuple[Query, ...]
     alerts: tuple[AlertDoc, ...]
@@ -83,8 +84,9 @@ def _quantity(alert: Alert, metric: Metric) -> str:
         return f"age of {metric.name} (time() minus its value){by}{_where(alert.select)}"
     what = conventions.quantity(alert, metric)
     if alert.kind == "ratio":
-        num = promql.selector(metric.name, alert.select)
-        den = promql.selector(alert.ratio_metric or "", alert.ratio_select)
+        num = queries.raw(metric, "", alert.select)
+        den = promql.selector(alert.ratio_metric or "",
+                              (*alert.ratio_select, *alert.ratio_selector))
         return f"ratio of {num} to {den}{by}"
     return f"{what}{by}{_where(alert.select)}"
 
@@ -92,7 +94,7 @@ def _quantity(alert: Alert, metric: Metric) -> str:
 def condition(alert: Alert, metric: Metric) -> str:
     """When the alert fires, in words."""
     if alert.kind == "absent":
-        return f"no series {promql.selector(metric.name, alert.select)} for {alert.for_}"
+        return f"no series {queries.raw(metric, '', alert.select)} for {alert.for_}"
     if alert.kind == "stale":
         after = alert.stale_after or Duration(0)
         limit = f"above {after} ({promql.number(after.seconds)}s)"
@@ -117,27 +119,26 @@ def target(alert: Alert, metric: Metric) -> str:
 def _rates(metric: Metric, window: Duration) -> list[Query]:
     g = panels.grouping(metric)
     by = f" by {', '.join(g)}" if g else ""
-    name = metric.name
     if metric.type == "counter":
         return [Query(f"Rate per second{by}", promql.aggregate(
-            "sum", g, promql.rate(name, (), window)))]
+            "sum", g, queries.raw_rate(metric, "", (), window)))]
     if metric.type == "gauge":
-        out = [Query(f"Value (max{by})", promql.aggregate("max", g, promql.selector(name)))]
+        out = [Query(f"Value (max{by})", promql.aggregate("max", g, queries.raw(metric)))]
         if any(a.kind == "stale" for a in metric.alerts):
             out.append(Query(f"Age in seconds{by}", "time() - " + out[0].expr))
         return out
-    count = promql.aggregate("sum", g, promql.rate(f"{name}_count", (), window))
-    total = promql.aggregate("sum", g, promql.rate(f"{name}_sum", (), window))
+    count = promql.aggregate("sum", g, queries.raw_rate(metric, "_count", (), window))
+    total = promql.aggregate("sum", g, queries.raw_rate(metric, "_sum", (), window))
     out = []
     for q in sorted({*metric.quantiles, *(a.quantile or 0 for a in metric.alerts
                                           if a.kind == "quantile")}):
         if metric.type == "histogram":
             bucket = promql.aggregate("sum", (*g, "le"),
-                                      promql.rate(f"{name}_bucket", (), window))
+                                      queries.raw_rate(metric, "_bucket", (), window))
             expr = promql.histogram_quantile(q, bucket)
         else:
-            expr = promql.aggregate("max", g, promql.selector(
-                name, (promql.number_matcher("quantile", q),)))
+            expr = promql.aggregate("max", g, queries.raw(
+                metric, "", (promql.number_matcher("quantile", q),)))
         out.append(Query(f"{conventions.quantile_name(q)}{by}", expr))
     return out + [Query(f"Mean{by}", f"{total}\n/\n{count}"),
                   Query(f"Observations per second{by}", count)]
@@ -145,9 +146,9 @@ def _rates(metric: Metric, window: Duration) -> list[Query]:
 
 def _ratio_query(alert: Alert, metric: Metric) -> Query:
     by = sorted(alert.by)
-    num = promql.aggregate("sum", by, promql.rate(metric.name, alert.select, alert.window))
-    den = promql.aggregate("sum", by, promql.rate(alert.ratio_metric or "", alert.ratio_select,
-                                                  alert.window))
+    num = promql.aggregate("sum", by, queries.raw_rate(metric, "", alert.select, alert.window))
+    den = promql.aggregate("sum", by, promql.rate(
+        alert.ratio_metric or "", (*alert.ratio_select, *alert.ratio_selector), alert.window))
     return Query(f"Ratio of {alert.name}", f"{num}\n/\n{den}")
 
 
@@ -166,7 +167,8 @@ def metric_doc(svc: Service, metric: Metric, anchor: str) -> MetricDoc:
     values = tuple((lb.name, None if lb.values is None else
                     tuple(shown_value(v) for v in lb.values)) for lb in metric.labels)
     buckets = ", ".join(promql.number(b) for b in metric.buckets)
-    return MetricDoc(metric, anchor, values, f"{buckets}, +Inf" if buckets else "",
+    return MetricDoc(metric, anchor, values, promql.selector("", metric.selector),
+                     f"{buckets}, +Inf" if buckets else "",
                      tuple(found), tuple(alert_doc(svc, a, metric) for a in metric.alerts))
 
 

@@ -142,18 +142,18 @@ def grouping(metric: Metric) -> tuple[str, ...]:
     return tuple(sorted(lb.name for lb in metric.labels if lb.values is not None))
 
 
-def _rate(recorded: Sequence[queries.RateInput], metric: Metric, series: str,
+def _rate(recorded: Sequence[queries.RateInput], metric: Metric, suffix: str,
           by: Sequence[str], bucket: bool) -> str:
-    """sum by (by[, le]) of the rate of `series`: from a recording rule when the rules
-    file records one that keeps every declared label, else from the raw series over
-    Grafana's $__rate_interval."""
+    """sum by (by[, le]) of the rate of the metric's `suffix` series: from a recording
+    rule when the rules file records one that keeps every declared label, else from the
+    raw series over Grafana's $__rate_interval."""
     declared = set(metric.label_names)
     keep = (*by, "le") if bucket else tuple(by)
     for rec in recorded:
-        if rec.series == series and declared <= set(rec.level):
+        if rec.series == metric.name + suffix and declared <= set(rec.level):
             return rec.read(by, _filters(metric.label_names))
-    return promql.aggregate("sum", keep, promql.rate(series, _filters(metric.label_names),
-                                                     promql.GRAFANA_RATE_INTERVAL))
+    return promql.aggregate("sum", keep, queries.raw_rate(
+        metric, suffix, _filters(metric.label_names), promql.GRAFANA_RATE_INTERVAL))
 
 
 def _on_overview(alert: Alert, metric: Metric) -> bool:
@@ -190,7 +190,7 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
     name = metric.name
     if metric.type == "histogram":
         qs = sorted({*metric.quantiles, *(a.quantile or 0 for a in drawn)})
-        rate = _rate(recorded, metric, f"{name}_bucket", g, True)
+        rate = _rate(recorded, metric, "_bucket", g, True)
         return [
             Panel(f"{name}:quantiles", "timeseries",
                   f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}",
@@ -199,7 +199,7 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
                                      for q in qs),
                   unit(metric), lims),
             Panel(f"{name}:heatmap", "heatmap", f"{name}: distribution",
-                  metric.help, (Query(_rate(recorded, metric, f"{name}_bucket", (), True), "{{le}}",
+                  metric.help, (Query(_rate(recorded, metric, "_bucket", (), True), "{{le}}",
                                       heatmap=True),), unit(metric)),
         ]
     if metric.type == "summary":
@@ -208,20 +208,20 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
         return [Panel(
             f"{name}:quantiles", "timeseries",
             f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}", metric.help,
-            tuple(Query(promql.aggregate("max", g, promql.selector(
-                name, (*sel, promql.number_matcher("quantile", q)))),
+            tuple(Query(promql.aggregate("max", g, queries.raw(
+                metric, "", (*sel, promql.number_matcher("quantile", q)))),
                 _legend(g, conventions.quantile_name(q))) for q in qs),
             unit(metric), lims)]
     if metric.type == "counter":
         return [Panel(f"{name}:rate", "timeseries", f"{name}: rate", metric.help,
-                      (Query(_rate(recorded, metric, name, g, False), _legend(g, "", "rate")),),
+                      (Query(_rate(recorded, metric, "", g, False), _legend(g, "", "rate")),),
                       _rate_unit(metric), lims)]
     if _timestamp(metric):
         return [Panel(f"{name}:age", "timeseries", f"{name}: age", metric.help,
                       (Query("time() - " + promql.aggregate(
-                          "max", g, promql.selector(name, _filters(metric.label_names))),
+                          "max", g, queries.raw(metric, "", _filters(metric.label_names))),
                           _legend(g, "", "age")),), "s", lims)]
-    raw = promql.selector(name, _filters(metric.label_names))
+    raw = queries.raw(metric, "", _filters(metric.label_names))
     ops = ["max"] + (["min"] if any(a.op == "<" for a in drawn) else [])
     return [Panel(f"{name}:value", "timeseries", f"{name}", metric.help,
                   tuple(Query(promql.aggregate(op, g, raw), _legend(g, op if len(ops) > 1 else ""))
@@ -264,15 +264,19 @@ def _metric_panels(metric: Metric, recorded: Sequence[queries.RateInput]) -> lis
 
 
 def _variables(svc: Service) -> tuple[Variable, ...]:
-    found: dict[str, list[str]] = {}
+    """A variable per declared label, its values read from the series that declare it
+    (under their selector; where metrics with different selectors declare it, from those
+    that share the most common one)."""
+    found: dict[str, dict[tuple[Matcher, ...], list[str]]] = {}
     for metric in svc.metrics:
         series = metric.name if metric.type in ("counter", "gauge") else f"{metric.name}_count"
         for lb in metric.labels:
-            found.setdefault(lb.name, []).append(series)
+            found.setdefault(lb.name, {}).setdefault(metric.selector, []).append(series)
     out = []
-    for label, names in found.items():
-        source = names[0] if len(names) == 1 else promql.selector(
-            "", (Matcher("__name__", "=~", promql.alternation(names)),))
+    for label, by_scope in found.items():
+        scope, names = max(by_scope.items(), key=lambda kv: len(kv[1]))
+        source = promql.selector(names[0], scope) if len(names) == 1 else promql.selector(
+            "", (Matcher("__name__", "=~", promql.alternation(names)), *scope))
         out.append(Variable(variable_name(label), label, f"label_values({source}, {label})"))
     return tuple(out)
 

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import emulate, gotemplate, promql, scenarios
+from mcgen.decoys import Decoys
 from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Matcher
-from mcgen.queries import inputs
+from mcgen.queries import RateInput, inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec.model import Alert, Metric, Model, Service
 from mcgen.targets.rules import alert_annotations, alert_labels
@@ -45,18 +46,28 @@ class Prover:
     """Builds the test cases of one alert."""
 
     def __init__(self, svc: Service, model: Model, metric: Metric, alert: Alert) -> None:
-        self.svc, self.model, self.metric, self.alert = svc, model, metric, alert
+        self.svc, self.model, self.alert = svc, model, alert
+        # Synthetic series carry the target labels the alert's matchers and selector name.
+        self.metric = scenarios.view(
+            metric, (*alert.select, *(m for o in alert.overrides for m in o.match),
+                     *self.denominator_values()), alert.by)
         eval_ms = svc.interval.ms if svc.interval else 60_000
         step = svc.scrape_interval.ms  # series sampled as Prometheus would scrape them
         self.timing = Timing(step_ms=step, eval_ms=eval_ms)
-        self.instances = scenarios.INSTANCES[:1] if "instance" in alert.by else \
-            scenarios.INSTANCES
+        # One instance where a matcher may pin `instance` (series of two instances would
+        # then be one series, twice).
+        pinned = {m.label for m in (*alert.select, *alert.ratio_select, *alert.ratio_selector,
+                                    *metric.selector, *(m for o in alert.overrides
+                                                        for m in o.match))}
+        self.instances = scenarios.INSTANCES[:1] if "instance" in {*alert.by, *pinned} \
+            else scenarios.INSTANCES
         # Long enough for the slowest start (a rate warming up over its window) plus `for`.
         horizon = alert.window.ms + alert.for_.ms + 3 * eval_ms + (
             alert.stale_after.ms if alert.stale_after else 0)
         self.steps = math.ceil(horizon / step) + 1
         self.end_ms = (self.steps * step) // eval_ms * eval_ms
         self.inputs = inputs(alert, metric)
+        self.decoys = Decoys(self)
 
     # -- what the alert sees ---------------------------------------------------------
     def observe(self, series: Sequence[Series], t: int, engine: Engine = V2) -> float | None:
@@ -64,23 +75,23 @@ class Prover:
         w = a.window.ms
         if a.kind == "quantile" and m.type == "histogram":
             (bucket,) = self.inputs
-            groups = _recorded(series, bucket.series, bucket.level, bucket.select, t, w, engine)
+            groups = _recorded(series, bucket, t, w, engine)
             rates = [(math.inf if k[-1] == "+Inf" else float(k[-1]), v) for k, v in groups]
             return emulate.bucket_quantile(a.quantile or 0, rates) if rates else None
         if a.kind in ("rate", "ratio"):
             values = []
             for part in self.inputs:
-                groups = _recorded(series, part.series, part.level, part.select, t, w, engine)
+                groups = _recorded(series, part, t, w, engine)
                 values.append(emulate.total([v for _, v in groups]))
             if any(v is None for v in values):
                 return None
             return values[0] if len(values) == 1 else _divide(values[0] or 0.0, values[1] or 0.0)
         if a.kind == "absent":
             name = m.name if m.type in ("counter", "gauge") else f"{m.name}_count"
-            seen = [s for s in series if s.matches(name, a.select, engine)
+            seen = [s for s in series if s.matches(name, (*a.select, *m.selector), engine)
                     and emulate.instant(s, t, engine) is not None]
             return None if seen else 1.0
-        wanted = [*a.select]
+        wanted = [*a.select, *m.selector]
         if a.kind == "quantile":
             wanted.append(Matcher("quantile", "=", promql.number(a.quantile or 0)))
         values = [v for s in series if s.matches(m.name, wanted, engine)
@@ -127,7 +138,7 @@ class Prover:
             counts[0] = 1
             per_step = target * t.step_ms / 1000 / len(inst)
             series = scenarios.histogram_series(m, subject.labels, svc, counts, n, t, inst)
-            return [_rescale(s, per_step) for s in series]
+            return [scenarios.rescale(s, per_step) for s in series]
         if a.kind == "rate":
             return scenarios.counter_series(m.name, subject.labels, svc, target, n, t, inst)
         if a.kind == "ratio":
@@ -156,66 +167,34 @@ class Prover:
                 target + 2 * spread
         return None
 
-    def decoys(self, subject: Subject) -> list[Series]:
-        """Series that differ from the subject only where `select` excludes them, with
-        values that would decide the case if the selector were missing."""
+    def ratio_series(self, subject: Subject, ratio: float, volume: float = 1.0,
+                     outside: bool = False) -> list[Series]:
+        """Numerator and denominator series giving `ratio`, the numerator at `volume`
+        events/s. `outside`: the denominator's series are another job's too (outside
+        the ratio_to metric's selector), for decoys."""
         a, m = self.alert, self.metric
-        if a.kind in ("ratio", "absent") or not a.select:
-            return []
-        out: list[Series] = []
-        for matcher in a.select[:3]:
-            same = [Matcher(k, "=", v) for k, v in subject.labels.items()
-                    if k != matcher.label and k in m.label_names]
-            others = [x for x in a.select if x.label == matcher.label and x != matcher]
-            labels = scenarios.pick_labels(m, a.by, [*same, *others], [[matcher]])
-            if labels is None:
-                continue
-            for key in ("instance", "job"):
-                if key in subject.labels:
-                    labels[key] = subject.labels[key]
-            out += self.decoy_series(Subject(labels, subject.threshold, None))
-        return out
-
-    def decoy_series(self, decoy: Subject) -> list[Series]:
-        a, m, t = self.alert, self.metric, self.timing
-        svc, n, inst = self.svc.name, self.steps, self.instances
-        up = a.op != "<"
-        if a.kind == "quantile" and m.type == "histogram":
-            counts = [0] * (len(m.buckets) + 1)
-            counts[-1 if up else 0] = 10 * scenarios.HISTOGRAM_TOTAL
-            return scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
-        if a.kind == "rate":
-            rate = 10 * (decoy.threshold + 1)
-            if m.type == "histogram":
-                counts = [0] * (len(m.buckets) + 1)
-                counts[0] = 1
-                per_step = rate * t.step_ms / 1000 / len(inst)
-                series = scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
-                return [_rescale(s, per_step) for s in series]
-            return scenarios.counter_series(m.name, decoy.labels, svc, rate, n, t, inst)
-        fire, quiet = self.targets(decoy.threshold)
-        far = fire + 10 * (fire - quiet)
-        return self.series_for(decoy, far)
-
-    def ratio_series(self, subject: Subject, ratio: float) -> list[Series]:
-        a, m = self.alert, self.metric
-        den_metric = self.model.metrics[a.ratio_metric or ""]
+        den_metric = scenarios.view(self.svc.metric(a.ratio_metric or ""),
+                                    (*a.ratio_select, *a.ratio_selector), a.by)
         svc, n, t, inst = self.svc.name, self.steps, self.timing, self.instances
         if den_metric.name == m.name:
             # Numerator and other series of one counter are summed together: with one
             # instance each sum has two terms, which add up the same in any order
             # (promtool's series order is random; three unequal terms would not).
             inst = inst[:1]
-        num_rate = 1.0 if ratio > 0 else 0.0
+        num_rate = volume if ratio > 0 else 0.0
         num = scenarios.counter_series(m.name, subject.labels, svc, num_rate, n, t, inst)
-        shared = num[0].matches(den_metric.name, a.ratio_select)
+        shared = num[0].matches(den_metric.name, (*a.ratio_select, *a.ratio_selector))
         avoid = [list(a.select)] if den_metric.name == m.name else []
         declared = set(den_metric.label_names)
         by_values = [Matcher(k, "=", subject.labels[k]) for k in a.by
                      if k in subject.labels and k in declared]
-        other = scenarios.pick_labels(den_metric, a.by, [*a.ratio_select, *by_values], avoid)
+        scope = [] if outside else list(a.ratio_selector)
+        if outside:
+            avoid.append(list(a.ratio_selector))
+        other = scenarios.pick_labels(den_metric, a.by, [*a.ratio_select, *scope, *by_values],
+                                      avoid)
         if ratio == 0:
-            rest = 1.0
+            rest = volume
         elif shared:
             rest = num_rate * (1 - ratio) / ratio
         else:
@@ -225,7 +204,7 @@ class Prover:
         if other is None or rest < 0:
             raise Unprovable(f"cannot build a denominator series giving ratio {ratio:g}")
         for key in ("instance", "job"):
-            if key in subject.labels:
+            if key in subject.labels and (key in a.by or key not in den_metric.label_names):
                 other[key] = subject.labels[key]
         return num + scenarios.counter_series(den_metric.name, other, svc, rest, n, t, inst)
 
@@ -271,8 +250,7 @@ class Prover:
         a = self.alert
         fire, quiet = self.targets(subject.threshold, margin)
         series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
-        if a.kind == "rate" and a.op == "<":
-            series += self.decoys(subject)  # would lift the sum over the threshold
+        series += self.decoys.for_fire(subject)  # would keep it quiet if let in
         series = [dataclasses.replace(s, offset_ms=offset) for s in series]
         step = self.timing.eval_ms
         start = next((t for t in range(0, self.end_ms + 1, step)
@@ -303,8 +281,7 @@ class Prover:
         a = self.alert
         fire, quiet = self.targets(subject.threshold)
         series = self.series_for(subject, quiet, self.partner(quiet, abs(fire - quiet)))
-        if not (a.kind == "rate" and a.op == "<"):
-            series += self.decoys(subject)  # would fire if `select` let them in
+        series += self.decoys.for_quiet(subject)  # would make it fire if let in
         # Rates warm up over their first window after a series appears (a test artefact:
         # real series have history), so judge the steady state that follows.
         settled = math.ceil(a.window.ms / self.timing.eval_ms) * self.timing.eval_ms
@@ -317,12 +294,14 @@ class Prover:
 
     def absent_cases(self) -> list[Case]:
         a, m = self.alert, self.metric
-        labels = scenarios.pick_labels(m, (), a.select, []) or {}
+        labels = scenarios.pick_labels(m, (), (*a.select, *m.selector), []) or {}
         present_subject = Subject(labels, 0.0, None)
         unrelated = Series("mcgen_test_unrelated", (("job", "mcgen-test"),), 1.0, 0.0,
                            self.steps, self.timing.step_ms)
         hold = math.ceil(a.for_.ms / self.timing.eval_ms) * self.timing.eval_ms
-        absent = Case(f"{a.name} fires when {m.name} is absent for {a.for_}", [unrelated],
+        others = self.decoys.present(present_subject)  # other jobs' series do not count
+        absent = Case(f"{a.name} fires when {m.name} is absent for {a.for_}"
+                      + (" (only other jobs expose it)" if others else ""), [unrelated, *others],
                       [self._check(hold - self.timing.eval_ms, []),
                        self._check(hold, [self._expected(present_subject, 1.0)])])
         series = self.present_series(present_subject)
@@ -345,18 +324,21 @@ class Prover:
         if self.alert.kind == "absent":
             return self.absent_cases()
         out = []
-        for subject in scenarios.subjects(self.alert, self.metric, self.denominator_values()):
+        for subject in scenarios.subjects(self.alert, self.metric,
+                                          (*self.denominator_values(), *self.metric.selector)):
             out += [self.fire_case(subject), self.quiet_case(subject)]
         return out
 
     def denominator_values(self) -> list[Matcher]:
-        """A ratio's series exist only for `by` values both counters allow."""
+        """A ratio's series exist only for `by` values both counters allow (and, for a
+        target label, the denominator's selector)."""
         a = self.alert
         if a.kind != "ratio":
             return []
-        den = self.model.metrics[a.ratio_metric or ""]
-        return [Matcher.from_spec(lb.name, list(lb.values)) for lb in den.labels
-                if lb.name in a.by and lb.values is not None]
+        den = self.svc.metric(a.ratio_metric or "")
+        return [*(Matcher.from_spec(lb.name, list(lb.values)) for lb in den.labels
+                  if lb.name in a.by and lb.values is not None),
+                *(m for m in a.ratio_selector if m.label in a.by)]
 
     # -- expectations ---------------------------------------------------------------------
     def _past(self, subject: Subject) -> str:
@@ -399,13 +381,14 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
-def _recorded(series: Sequence[Series], name: str, level: tuple[str, ...],
-              select: Sequence[Matcher], t: int, window_ms: int, engine: Engine
+def _recorded(series: Sequence[Series], rate: RateInput, t: int, window_ms: int,
+              engine: Engine
               ) -> list[tuple[tuple[str, ...], float]]:
-    """The recording rule `sum by (level) (rate(name[w]))`, filtered by `select`, in the
-    order Prometheus iterates the recorded series."""
+    """The recording rule `sum by (level) (rate(name{selector}[w]))`, filtered by the
+    alert's `select`, in the order Prometheus iterates the recorded series."""
+    name, level, select = rate.series, rate.level, rate.select
     groups: dict[tuple[str, ...], list[float]] = {}
-    for s in emulate.ordered(x for x in series if x.name == name):
+    for s in emulate.ordered(x for x in series if x.matches(name, rate.selector, engine)):
         r = emulate.extrapolated_rate(s, t, window_ms, engine)
         if r is not None:
             groups.setdefault(tuple(s.label(lb) for lb in level), []).append(r)
@@ -417,14 +400,6 @@ def _recorded(series: Sequence[Series], name: str, level: tuple[str, ...],
                          emulate.total(values) or 0.0))
     rows.sort(key=lambda row: row[0])
     return [(key, value) for _, key, value in rows]
-
-
-def _rescale(s: Series, per_step: float) -> Series:
-    """A histogram series whose every observation lands in the first bucket, scaled."""
-    if s.name.endswith("_sum"):
-        return s
-    factor = per_step if s.step else 0.0
-    return Series(s.name, s.labels, 0.0, factor, s.count, s.interval_ms)
 
 
 def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool, margin: float

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import re
 import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parser
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from mcgen.emulate import Series
 from mcgen.errors import Position
 from mcgen.promql import Matcher
-from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Override
+from mcgen.spec.model import TARGET_LABELS, Alert, Label, Metric, Override
 
 INSTANCES = ("host-1:8000", "host-2:8000")
 HISTOGRAM_TOTAL = 1_000_000  # observations per step: integer counts interpolate finely
@@ -105,6 +105,18 @@ def _candidates(name: str, values: tuple[str, ...] | None, matchers: Sequence[Ma
     return [v for v in dict.fromkeys([*found, "example", "example-2"]) if v]
 
 
+def view(metric: Metric, matchers: Iterable[Matcher], by: Iterable[str] = ()) -> Metric:
+    """The metric as synthetic series see it: its declared labels plus, as unbounded
+    labels, the target labels that `matchers`, its selector or `by` name (so the series
+    carry them, with values the matchers accept). `job` and `instance` only when a
+    matcher names them: otherwise every series gets them anyway."""
+    named = {m.label for m in (*matchers, *metric.selector)}
+    extra = (named | set(by)) - set(metric.label_names) - (set(TARGET_LABELS) - named)
+    if not extra:
+        return metric
+    return replace(metric, labels=(*metric.labels, *(Label(n, None) for n in sorted(extra))))
+
+
 def label_choices(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
                   avoid: Sequence[Sequence[Matcher]], limit: int = 1,
                   vary: Sequence[str] = ()) -> list[dict[str, str]]:
@@ -119,6 +131,8 @@ def label_choices(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
         mine = [m for m in want if m.label == lb.name]
         pools[lb.name] = [v for v in _candidates(lb.name, lb.values, every)
                           if all(m.matches(v) for m in mine)]
+        if not pools[lb.name] and lb.values is None and all(m.matches("") for m in mine):
+            pools[lb.name] = [""]  # the matchers want the label absent (`label: ""`)
         if not pools[lb.name]:
             return []
         # A test asserts only what every engine agrees on: no value a regex `.` would
@@ -160,7 +174,7 @@ def label_choices(metric: Metric, by: Sequence[str], want: Sequence[Matcher],
         raise Unprovable("too many label combinations to search for a test series")
     for labels in found:
         for target in TARGET_LABELS:
-            if target in by:
+            if target in by and target not in labels:
                 labels[target] = INSTANCES[0] if target == "instance" else "mcgen-test"
     return found
 
@@ -211,10 +225,12 @@ def subjects(alert: Alert, metric: Metric, also: Sequence[Matcher] = ()
     yield from (Subject(labels, alert.threshold or 0.0, None) for labels in found)
 
 
-def _with_target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str],
-                                                                               ...]:
+def with_target(labels: dict[str, str], instance: str, service: str
+                ) -> tuple[tuple[str, str], ...]:
+    """A series' labels as scraped: `job` (the service, unless chosen) and `instance`;
+    an empty value is no label at all."""
     full = {"job": service, **labels, "instance": labels.get("instance", instance)}
-    return tuple(sorted(full.items()))
+    return tuple(sorted((k, v) for k, v in full.items() if v))
 
 
 @dataclass(frozen=True)
@@ -253,7 +269,7 @@ def histogram_series(metric: Metric, labels: dict[str, str], service: str, count
                                             strict=False)] + [metric.buckets[-1] * 1.5]
     total_sum = round(sum(c * m for c, m in zip(counts, mids, strict=True)), 6)
     for inst in instances:
-        base = _with_target(labels, inst, service)
+        base = with_target(labels, inst, service)
         cumulative = 0
         for bound, count in zip([*metric.buckets, math.inf], counts, strict=True):
             cumulative += count
@@ -274,7 +290,7 @@ def _le_text(bound: float) -> str:
 def counter_series(name: str, labels: dict[str, str], service: str, per_second: float,
                    steps: int, timing: Timing, instances: Sequence[str]) -> list[Series]:
     step = per_second * timing.step_ms / 1000 / len(instances)
-    return [Series(name, _with_target(labels, inst, service), 0.0, step, steps, timing.step_ms)
+    return [Series(name, with_target(labels, inst, service), 0.0, step, steps, timing.step_ms)
             for inst in instances]
 
 
@@ -282,7 +298,13 @@ def gauge_series(name: str, labels: dict[str, str], service: str, starts: Sequen
                  step: float, steps: int, timing: Timing, instances: Sequence[str]
                  ) -> list[Series]:
     """One series per instance; instance i starts at starts[i] (or the last one given)."""
-    return [Series(name, _with_target(labels, inst, service), starts[min(i, len(starts) - 1)],
+    return [Series(name, with_target(labels, inst, service), starts[min(i, len(starts) - 1)],
                    step, steps, timing.step_ms) for i, inst in enumerate(instances)]
 
 
+def rescale(s: Series, per_step: float) -> Series:
+    """A histogram series whose every observation lands in the first bucket, scaled."""
+    if s.name.endswith("_sum"):
+        return s
+    factor = per_step if s.step else 0.0
+    return Series(s.name, s.labels, 0.0, factor, s.count, s.interval_ms)

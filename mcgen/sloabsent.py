@@ -47,10 +47,12 @@ class AbsentProver:
     # -- cases --------------------------------------------------------------------------
     def never_scraped(self) -> SloCase:
         minutes = self._minutes(self.hold)
+        others = self.base.scope_decoys([Phase(minutes, self.base.rate, 0.0)])
         series = [Series("mcgen_test_unrelated", (("job", "mcgen-test"),), 1.0, 0.0, minutes,
-                         STEP_MS), *self.decoys(minutes), *self.error_only(minutes)]
+                         STEP_MS), *self.decoys(minutes), *self.error_only(minutes), *others]
         case = SloCase(f"{self.slo.name}: {self.absent.name} fires when no {self.series_text} "
-                       f"exists for {self.absent.for_}", series)
+                       f"exists for {self.absent.for_}"
+                       + (" (only other jobs expose it)" if others else ""), series)
         case.alert_checks += [self._check(self.hold - self.eval_ms, False),
                               self._check(self.hold, True)]
         return case
@@ -87,11 +89,12 @@ class AbsentProver:
         """Series of the total metric that its select leaves out, one label set per
         matcher: with the select lost, they would keep the alert quiet."""
         select = self.slo.total.select
-        metric = self.model.metrics[self.slo.total.metric]
+        metric = self.svc.metric(self.slo.total.metric)
         out: list[Series] = []
         for i, matcher in enumerate(select[:MAX_DECOYS]):
             rest = [m for j, m in enumerate(select) if j != i]
-            labels = scenarios.pick_labels(metric, (), rest, [[matcher]])
+            labels = scenarios.pick_labels(scenarios.view(metric, select), (),
+                                           [*rest, *metric.selector], [[matcher]])
             if labels is not None:
                 out += self.base.total_only(labels, minutes)
         return out

@@ -62,9 +62,9 @@ class SloDoc:
 
 
 def sli_words(svc: Service, slo: Slo) -> str:
-    total = promql.selector(slo.total.metric, slo.total.select)
+    total = promql.selector(slo.total.metric, slo.total.matchers)
     if slo.sli == "events" and slo.error is not None:
-        error = promql.selector(slo.error.metric, slo.error.select)
+        error = promql.selector(slo.error.metric, slo.error.matchers)
         return f"events: error ratio = rate of {error} / rate of {total}"
     bound = promql.number(slo.bound or 0)
     unit = svc.metric(slo.total.metric).unit

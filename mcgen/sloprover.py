@@ -76,15 +76,15 @@ class Replay:
     def total(self, t: int, w: Duration) -> float | None:
         slo = self.slo
         name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-        return self._sum_rate(name, slo.total.select, t, w)
+        return self._sum_rate(name, slo.total.matchers, t, w)
 
     def errors(self, t: int, w: Duration) -> float | None:
         slo = self.slo
         if slo.error is not None:
-            return self._sum_rate(slo.error.metric, slo.error.select, t, w)
+            return self._sum_rate(slo.error.metric, slo.error.matchers, t, w)
         total = self.total(t, w)
         good = self._sum_rate(f"{slo.total.metric}_bucket",
-                              (*slo.total.select, promql.le_matcher(slo.bound or 0.0)), t, w)
+                              (*slo.total.matchers, promql.le_matcher(slo.bound or 0.0)), t, w)
         return None if total is None else total - (0.0 if good is None else good)
 
     def at(self, t: int) -> int:
@@ -149,7 +149,8 @@ class SloProver:
     # -- synthetic series ---------------------------------------------------------------
     def _labels(self, metric: Metric, want: Sequence[Matcher],
                 avoid: Sequence[Sequence[Matcher]] = ()) -> dict[str, str]:
-        found = scenarios.pick_labels(metric, (), want, avoid)
+        seen = scenarios.view(metric, [*want, *(m for group in avoid for m in group)])
+        found = scenarios.pick_labels(seen, (), (*want, *metric.selector), avoid)
         if found is None:
             raise Unprovable(f"no label values of {metric.name} satisfy the SLI's select",
                              self.slo.pos)
@@ -159,12 +160,48 @@ class SloProver:
                  ) -> list[Series]:
         """One series per instance; each phase adds `inc` per step for `steps` steps."""
         out = []
-        for inst in scenarios.INSTANCES:
-            out.append(_phased(name, _target(labels, inst, self.svc.name),
-                               [(n, inc / len(scenarios.INSTANCES)) for n, inc in incs]))
+        instances = _instances(labels)
+        for inst in instances:
+            out.append(_phased(name, scenarios.with_target(labels, inst, self.svc.name),
+                               [(n, inc / len(instances)) for n, inc in incs]))
         return out
 
-    def series(self, phases: Sequence[Phase], decoys: bool = False) -> list[Series]:
+    def _outside(self, metric: Metric, want: Sequence[Matcher]) -> dict[str, str] | None:
+        """Labels of another job's series that `want` selects but the selector excludes."""
+        if not metric.selector:
+            return None
+        fixed = {m.label for m in metric.selector}
+        return scenarios.pick_labels(scenarios.view(metric, want), (),
+                                     [m for m in want if m.label not in fixed],
+                                     [list(metric.selector)])
+
+    def scope_decoys(self, phases: Sequence[Phase]) -> list[Series]:
+        """Another job's series of the SLI's metrics, every event failing, at ten times
+        the scenarios' traffic: they would move every ratio if a selector were lost (the
+        steady burns, firing and quiet, and the zero-traffic case carry them)."""
+        slo = self.slo
+        hot = [(p.minutes * MINUTE // STEP_MS, 10 * self.rate * STEP_MS / 1000) for p in phases]
+        none = [(n, 0.0) for n, _ in hot]
+        total = self.svc.metric(slo.total.metric)
+        if slo.error is None:
+            labels = self._outside(total, slo.total.select)
+            return [] if labels is None else self._histogram_labels(labels, hot, none)
+        error = self.svc.metric(slo.error.metric)
+        if error.name == total.name:
+            labels = self._outside(error, (*slo.error.select, *slo.total.select))
+            return [] if labels is None else self._counter(error.name, labels, hot)
+        err_labels = self._outside(error, slo.error.select)
+        total_labels = self._outside(total, slo.total.select)
+        out = [] if err_labels is None else self._counter(error.name, err_labels, hot)
+        return out + ([] if total_labels is None else
+                      self._counter(total.name, total_labels, hot))
+
+    def series(self, phases: Sequence[Phase], decoys: bool = False, scope: bool = False
+               ) -> list[Series]:
+        out = self.scope_decoys(phases) if scope else []
+        return out + self._series(phases, decoys)
+
+    def _series(self, phases: Sequence[Phase], decoys: bool) -> list[Series]:
         slo = self.slo
         per_step = [(p.minutes * MINUTE // STEP_MS, p.rate * STEP_MS / 1000) for p in phases]
         errors = [(n, inc * p.ratio) for (n, inc), p in zip(per_step, phases, strict=True)]
@@ -175,14 +212,15 @@ class SloProver:
                 # Series the select leaves out, every observation slow: they would
                 # exhaust the budget if the select were lost.
                 first, *rest = slo.total.select
-                other = scenarios.pick_labels(self.model.metrics[slo.total.metric], (), rest,
-                                              [[first]])
+                metric = self.svc.metric(slo.total.metric)
+                other = scenarios.pick_labels(scenarios.view(metric, slo.total.select), (),
+                                              [*rest, *metric.selector], [[first]])
                 if other is not None:
                     out += self._histogram_labels(other, per_step, [(n, 0.0) for n, _ in per_step])
             return out
         assert slo.error is not None
-        err_metric = self.model.metrics[slo.error.metric]
-        total_metric = self.model.metrics[slo.total.metric]
+        err_metric = self.svc.metric(slo.error.metric)
+        total_metric = self.svc.metric(slo.total.metric)
         if err_metric.name == total_metric.name:
             err_labels = self._labels(err_metric, (*slo.error.select, *slo.total.select))
             good_labels = self._labels(total_metric, slo.total.select, [slo.error.select])
@@ -203,20 +241,22 @@ class SloProver:
 
     def _histogram(self, select: Sequence[Matcher], errors: Sequence[tuple[int, float]],
                    goods: Sequence[tuple[int, float]]) -> list[Series]:
-        metric = self.model.metrics[self.slo.total.metric]
+        metric = self.svc.metric(self.slo.total.metric)
         return self._histogram_labels(self._labels(metric, select), errors, goods)
 
     def _histogram_labels(self, labels: dict[str, str], errors: Sequence[tuple[int, float]],
                           goods: Sequence[tuple[int, float]]) -> list[Series]:
         """Good observations at the bound, slow ones in the next bucket up. Instance 1
         spells `le` like Go and JavaScript clients, instance 2 like the Python client."""
-        metric = self.model.metrics[self.slo.total.metric]
+        metric = self.svc.metric(self.slo.total.metric)
         bound = self.slo.bound or 0.0
-        n = len(scenarios.INSTANCES)
+        instances = _instances(labels)
+        n = len(instances)
         out = []
-        for inst, spell in zip(scenarios.INSTANCES, (promql.go_float,
-                                                     promql.python_client_float), strict=True):
-            base = _target(labels, inst, self.svc.name)
+        # (One instance when the labels fix it: then the Go spelling only.)
+        for inst, spell in zip(instances, (promql.go_float, promql.python_client_float),
+                               strict=False):
+            base = scenarios.with_target(labels, inst, self.svc.name)
             for upper in [*metric.buckets, math.inf]:
                 if upper < bound:
                     incs = [(k, 0.0) for k, _ in goods]
@@ -239,11 +279,12 @@ class SloProver:
         return min(factor * self.budget, 1.0)
 
     def case(self, name: str, phases: Sequence[Phase], checks: Sequence[int],
-             decoys: bool = False, values_at: int | None = None) -> SloCase:
+             decoys: bool = False, scope: bool = False, values_at: int | None = None
+             ) -> SloCase:
         """A scenario, the alerts at each of `checks` and (at `values_at`) the recorded
         values, as every engine predicts them: on the evaluation grid where they agree,
         else with the samples shifted off it."""
-        on_grid = self.series(phases, decoys)
+        on_grid = self.series(phases, decoys, scope)
         end = sum(p.minutes for p in phases) * MINUTE // self.eval_ms * self.eval_ms
         # Checks fall on rule evaluations: the last one at or before each instant named.
         checks = [t // self.eval_ms * self.eval_ms for t in checks]
@@ -289,7 +330,7 @@ class SloProver:
             label = f"{round(ratio / self.budget, 4):g}"
             quiet = factor < f4
             out.append(self.case(f"{slo.name}: " + text.format(b=label),
-                                 [Phase(minutes, r, ratio)], at, decoys=quiet))
+                                 [Phase(minutes, r, ratio)], at, decoys=quiet, scope=True))
         if any(a.kind == "page" for a in slo.alerts) and self.burn(f1) < 1:
             # 90m clean keep the 6h ratio under its factor (1h at 2.4 x f2 spread over
             # 2.5h is 0.97 x f2): only the 1h and 5m windows decide.
@@ -304,8 +345,10 @@ class SloProver:
                 f"{slo.name}: page stops 8m after a {round(1.5 * f1, 4):g}x burn stops",
                 [Phase(130, r, 0.0), Phase(52, r, self.burn(1.5 * f1)), Phase(8, r, 0.0)],
                 [182 * MINUTE, 190 * MINUTE]))
-        zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN",
-                         [Phase(minutes, 0.0, 0.0)], at, values_at=minutes * MINUTE)
+        ignored = bool(self.scope_decoys([Phase(minutes, 0.0, 0.0)]))
+        zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN"
+                         + (" (another job's failing series ignored)" if ignored else ""),
+                         [Phase(minutes, 0.0, 0.0)], at, scope=True, values_at=minutes * MINUTE)
         out.append(zero)
         if slo.min_traffic is not None:
             low = slo.min_traffic / 2
@@ -370,8 +413,9 @@ def _close_to(series: str, value: float, t: int) -> dict[str, Any]:
     return {"expr": expr, "eval_time": at, "exp_samples": [{"labels": labels, "value": 1}]}
 
 
-def _target(labels: dict[str, str], instance: str, service: str) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted({"job": service, **labels, "instance": instance}.items()))
+def _instances(labels: dict[str, str]) -> tuple[str, ...]:
+    """The scraped instances of a scenario: two, unless the labels (a selector) fix it."""
+    return scenarios.INSTANCES[:1] if labels.get("instance") else scenarios.INSTANCES
 
 
 def _phased(name: str, labels: tuple[tuple[str, str], ...],

@@ -1,7 +1,8 @@
 """The PromQL of SLO recording rules and burn-rate alerts, composed from promql.py.
 
 Every recorded series carries the labels `service` and `slo` (set as rule labels), and
-none is NaN: with no traffic a ratio is 0, because no requests is not an outage.
+none is NaN: with no traffic a ratio is 0, because no requests is not an outage. The raw
+series are read with each SLI metric's selector (`Selection.matchers`).
 
   slo:sli_errors:rate5m, slo:sli_total:rate5m   error and total events per second (5m)
   slo:sli_error:ratio_rate<W>                    error ratio over W: raw counters for
@@ -42,7 +43,7 @@ def total_series(slo: Slo) -> tuple[str, tuple[Matcher, ...]]:
     latency histogram's `_count`, with their matchers. The recording rules and the
     absent alert both select through here, so they always judge the same series."""
     series = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-    return series, slo.total.select
+    return series, slo.total.matchers
 
 
 def total_rate(slo: Slo, window: Duration) -> str:
@@ -62,9 +63,9 @@ def error_rate(slo: Slo, window: Duration) -> str:
     observations minus those at or below the bound. A missing bound bucket counts as
     none below it, so a misspelt `le` shows as errors, not as a silent 0."""
     if slo.sli == "events" and slo.error is not None:
-        return _sum_rate(slo.error.metric, slo.error.select, window)
+        return _sum_rate(slo.error.metric, slo.error.matchers, window)
     le = promql.le_matcher(slo.bound or 0.0)
-    good = _sum_rate(f"{slo.total.metric}_bucket", (*slo.total.select, le), window)
+    good = _sum_rate(f"{slo.total.metric}_bucket", (*slo.total.matchers, le), window)
     return f"{total_rate(slo, window)} - ({promql.or_zero(good)})"
 
 

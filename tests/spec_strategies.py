@@ -52,6 +52,8 @@ SEVERITIES = ("warning", "critical", "info", "page_1")
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999, 0.75, 0.25, 0.1)
 UNITS = ("seconds", "bytes", "ratio", "percent", "requests")
 TARGET_LABELS = ("instance", "job")
+# Other target labels (what relabelling adds): selectors, `select` and `by` may name them.
+EXTRA_TARGET_LABELS = ("namespace", "cluster")
 
 
 def seconds(duration: str) -> int:
@@ -251,6 +253,8 @@ def own_threshold_reachable(metric: Spec, alert: Spec) -> bool:
     select = [parse_sel(k, v) for k, v in alert.get("select", {}).items()]
     taken = [[parse_sel(k, v) for k, v in o["match"].items()]
              for o in alert.get("overrides", ())]
+    for s in [*select, *(m for group in taken for m in group)]:
+        labels.setdefault(s.label, None)  # a target label: any value
     return solve(labels, select, taken) is not None
 
 
@@ -327,6 +331,12 @@ class _Metric:
     buckets: list[float]
     quantiles: list[float]
     spec: Spec
+    selector: Spec = field(default_factory=dict)  # its selector (its own or its service's)
+
+    @property
+    def scoped(self) -> tuple[str, ...]:
+        """The labels its selector names (select leaves them be)."""
+        return tuple(self.selector)
 
 
 class _Service:
@@ -388,18 +398,22 @@ def _by(draw: Draw, metric: _Metric, also_on: dict[str, list[str] | None] | None
     declared = [n for n in metric.labels if also_on is None or n in also_on]
     if also_on is None and draw(st.integers(0, 3)) == 0:
         return None
-    pool = declared + list(TARGET_LABELS)
+    pool = declared + list(TARGET_LABELS) + list(EXTRA_TARGET_LABELS)
     return draw(st.lists(st.sampled_from(pool), max_size=len(pool), unique=True))
 
 
 def _select(draw: Draw, metric: _Metric, max_labels: int = 2, exclude: Sequence[str] = ()
             ) -> list[Sel]:
     names = [n for n in metric.labels if n not in exclude]
+    target = [n for n in EXTRA_TARGET_LABELS if n not in (*exclude, *metric.scoped)]
+    out = []
+    if target and draw(st.integers(0, 5)) == 0:  # a target label: any value
+        out.append(matcher_for(draw, draw(st.sampled_from(target)), None))
     if not names or draw(st.integers(0, 2)) == 0:
-        return []
+        return out
     names = draw(st.lists(st.sampled_from(names), min_size=1,
                           max_size=min(max_labels, len(names)), unique=True))
-    return [matcher_for(draw, n, metric.labels[n]) for n in names]
+    return [*out, *(matcher_for(draw, n, metric.labels[n]) for n in names)]
 
 
 def _overrides(draw: Draw, svc: _Service, alert: Spec, metric: _Metric, by: Sequence[str],
@@ -460,6 +474,8 @@ def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
     den = draw(st.sampled_from(others)) if others and pick_other else metric
     same = den.name == metric.name
     by = _by(draw, metric, also_on=den.labels) or []
+    # A label both selectors name, differently, may have no value common to both.
+    by = [lb for lb in by if metric.selector.get(lb) == den.selector.get(lb)]
     select: list[Sel] = []
     if same:
         # A ratio of a counter to itself needs a numerator filter on a label outside `by`
@@ -519,6 +535,7 @@ def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
 
 
 def _combos(labels: dict[str, list[str] | None], select: Sequence[Sel]) -> list[dict[str, str]]:
+    labels = {**labels, **{s.label: None for s in select if s.label not in labels}}
     pools = []
     for name, allowed in labels.items():
         if allowed is not None:
@@ -685,6 +702,25 @@ def _slos(draw: Draw, metrics: Sequence[_Metric]) -> list[Spec]:
     return out
 
 
+def _selector(draw: Draw, name: str) -> Spec:
+    """A service's `selector`: its job (a plain value, hostile or not, a list or a regex),
+    sometimes with a namespace matcher."""
+    job = draw(st.sampled_from(("eq", "eq", "hostile", "list", "re")))
+    out: Spec = {"job": {"eq": name, "hostile": None, "list": [name, f"{name}-canary"],
+                         "re": f"~{re.escape(name)}(-.+)?"}[job]}
+    if out["job"] is None:
+        out["job"] = _eq_spec(draw(label_values))
+    if draw(st.booleans()):
+        out["namespace"] = draw(st.sampled_from(("!kube-system", "~prod-.*", "prod",
+                                                 ["prod", "staging"])))
+    return out
+
+
+def _metric_selector(draw: Draw) -> Spec:
+    """A metric's own selector (an exporter's job), or {} for none at all."""
+    return draw(st.sampled_from(({}, {"job": "node"}, {"job": "node", "instance": "~db-.*"})))
+
+
 @st.composite
 def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], str]]:
     svc = _Service(draw, name)
@@ -694,6 +730,11 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
         pool[lb] = None if draw(st.integers(0, 4)) == 0 else draw(
             st.lists(label_values, min_size=1, max_size=4, unique=True))
     metrics = [_metric(draw, name, i, pool) for i in range(draw(st.integers(1, 4)))]
+    selector = _selector(draw, name) if draw(st.integers(0, 2)) == 0 else None
+    for m in metrics:
+        if draw(st.integers(0, 7)) == 0:
+            m.spec["selector"] = _metric_selector(draw)
+        m.selector = m.spec.get("selector", selector or {})
     counters = [m for m in metrics if m.type == "counter"]
     for i, m in enumerate(metrics):
         alerts = [_alert(draw, svc, m, i, counters)
@@ -701,6 +742,8 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
         if alerts:
             m.spec["alerts"] = alerts
     spec: Spec = {"version": 1, "service": name}
+    if selector is not None:
+        spec["selector"] = selector
     if draw(st.booleans()):
         spec["alert_labels"] = _label_map(draw)
     if draw(st.booleans()):
@@ -733,7 +776,30 @@ def examples(draw: Draw) -> Example:
         spec, expected = draw(service_specs(name))
         out.specs.append(spec)
         out.expected_rejections.update(expected)
+    if len(out.specs) == 2 and draw(st.integers(0, 3)) == 0:
+        first, second = out.specs
+        for alert in _share_a_metric(first, second):
+            why = out.expected_rejections.get((first["service"], alert))
+            if why:
+                out.expected_rejections[(second["service"], f"Shared{alert}")] = why
     return out
+
+
+def _share_a_metric(first: Spec, second: Spec) -> list[str]:
+    """Both services declare the first one's first metric (as every service has its own
+    `http_requests_total`), their selectors fixing `job` to different values. Returns
+    the names of the alerts copied (prefixed `Shared` in the second service)."""
+    metric = first["metrics"][0]
+    if "selector" in metric or any("ratio_to" in a for a in metric.get("alerts", ())):
+        return []
+    for spec in (first, second):
+        spec["selector"] = {**spec.get("selector", {}), "job": f"job-{spec['service']}"}
+    copy = {**metric, "alerts": [{**a, "alert": f"Shared{a['alert']}"}
+                                 for a in metric.get("alerts", ())]}
+    if not copy["alerts"]:
+        del copy["alerts"]
+    second["metrics"].append(copy)
+    return [a["alert"] for a in metric.get("alerts", ())]
 
 
 # ---- regressions: the minimal specs of the generator bugs this property found ----------------
@@ -831,4 +897,16 @@ REGRESSIONS = [
         {"alert": "RequestRateHigh", "rate": True, "above": 100, "by": ["code"],
          "overrides": [{"match": {"code": "401"}, "above": 10},
                        {"match": {"code": "~401|503"}, "above": 20}]}))]),
+    # A denominator whose own selector pins `instance` (node_exporter's, on some hosts):
+    # the scenario's two scraped instances became one series, written twice, so the
+    # denominator counted half.
+    Example([_one(
+        "reg_pinned",
+        {**_counter("reg_pinned_disk_writes_total"), "selector": {"job": "node",
+                                                                "instance": "~db-.*"}},
+        _counter("reg_pinned_writes_total", None,
+                 {"alert": "WritesShareHigh",
+                  "ratio_to": {"metric": "reg_pinned_disk_writes_total"},
+                  "select": {"cluster": '"'}, "above": 3.23, "by": ["namespace"]}),
+        selector={"job": "reg_pinned"})]),
 ]

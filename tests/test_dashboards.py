@@ -54,7 +54,7 @@ def test_overview_reads_the_recorded_rate_and_filters_by_every_label(in_root: Pa
     assert exprs[1] == (
         "histogram_quantile(0.95, sum by (operation, le) "
         "(operation_le:codehub_workspace_operation_duration_seconds_bucket:rate5m"
-        '{operation=~"${operation}"}))')
+        '{operation=~"${operation}",service="codehub"}))')  # recorded under its selector
     assert [t["refId"] for t in quantiles["targets"]] == ["A", "B", "C"]
     # The SLA overrides (5 s) and the alert's own 10 s are both drawn, in the alert's colour.
     steps = quantiles["fieldConfig"]["defaults"]["thresholds"]["steps"]
@@ -64,7 +64,7 @@ def test_overview_reads_the_recorded_rate_and_filters_by_every_label(in_root: Pa
     variables = {v["name"]: v for v in board["templating"]["list"]}
     assert variables["operation"]["query"] == (
         'label_values({__name__=~"codehub_workspace_last_operation_timestamp|'
-        'codehub_workspace_operation_duration_seconds_count"}, operation)')
+        'codehub_workspace_operation_duration_seconds_count",job="codehub"}, operation)')
     assert all("auto" not in v and "auto_count" not in v for v in variables.values())
 
 

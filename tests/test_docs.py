@@ -16,7 +16,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from mcgen import api, catalog, conventions, markdown, queries, sloqueries
+from mcgen import api, catalog, conventions, markdown, promql, queries, sloqueries
 from mcgen.spec.model import Service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,8 @@ MD = MarkdownIt("commonmark").enable("table")
 ALLOWED_TAGS = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th",
                 "td", "code", "pre", "a", "strong", "br"}
 
-# Seed 000's queries, verbatim: the catalog must hold each (PromQL-equivalent).
+# Seed 000's queries, verbatim: the catalog must hold each (PromQL-equivalent), with the
+# spec's selector on every series (`_scoped`).
 SEED_QUERIES = [
     *(f"histogram_quantile({q}, sum by ({by}, le) (rate({name}_bucket[5m])))"
       for q in ("0.50", "0.95", "0.99")
@@ -99,6 +100,13 @@ def _normal(expr: str) -> str:
     return str(promql_parser.parse(expr))
 
 
+def _scoped(expr: str, svc: Service) -> str:
+    """`expr` with the service's selector on every series of its metrics."""
+    names = "|".join(sorted((m.name for m in svc.metrics), key=len, reverse=True))
+    shown = promql.selector("", svc.selector)
+    return re.sub(rf"\b((?:{names})(?:_bucket|_count|_sum)?)(?=[\[)])", rf"\1{shown}", expr)
+
+
 @pytest.fixture(scope="module")
 def codehub() -> tuple[Service, str]:
     ((svc, text),) = _docs([ROOT / "specs" / "codehub.yaml"])
@@ -123,7 +131,7 @@ def test_codehub_catalog_covers_every_metric(codehub: tuple[Service, str]) -> No
         if metric.type == "histogram":
             by = ", ".join(lb.name for lb in metric.labels)
             p95 = f"histogram_quantile(0.95, sum by ({by}, le) (rate({metric.name}_bucket[5m])))"
-            assert _normal(p95) in blocks, metric.name
+            assert _normal(_scoped(p95, svc)) in blocks, metric.name
         for alert in metric.alerts:
             assert f"{alert.name} ({alert.severity}) fires when " \
                    f"{catalog.condition(alert, metric)}." in shown
@@ -139,10 +147,11 @@ def _facts(text: str, metric: str) -> dict[str, str]:
 
 def test_codehub_catalog_holds_the_seed_queries_alerts_and_sla_table(
         codehub: tuple[Service, str]) -> None:
-    _, text = codehub
+    svc, text = codehub
+    assert svc.selector, "codehub's spec names its series"
     blocks = {_normal(b) for b in _promql_blocks(text)}
     for query in SEED_QUERIES:
-        assert _normal(query) in blocks, query
+        assert _normal(_scoped(query, svc)) in blocks, query
     shown = _rendered_text(text)
     for alert, parts in SEED_ALERTS.items():
         (line,) = [ln for ln in shown.splitlines() if ln.startswith(f"{alert} (")]

@@ -6,19 +6,23 @@ tests/e2e/shop.yaml is rendered into a temporary folder with mcgen.api.generate.
 clean default registry) imports the generated `shop_metrics.py`, serves /metrics on
 127.0.0.1 and, through the stub's typed helpers only, drives one alert of each kind and
 one SLO past their thresholds while keeping the other alerts and label groups calm (and
-never counts the metric of a second SLO, whose no-data alert must fire).
-Prometheus (live_prometheus.py) scrapes it every second and evaluates every rule group
-every second. Through Prometheus's HTTP API the tests then check that:
+never counts the metric of a second SLO, whose no-data alert must fire). A second
+process of the same app (`--decoy`) is another job, shop-decoy, exposing the same metric
+names with every series far past every threshold; the spec's `selector: {job: shop}` must
+keep it out of every rule (and must not keep the no-data alert quiet). Prometheus
+(live_prometheus.py) scrapes both every second and evaluates every rule group every
+second. Through Prometheus's HTTP API the tests then check that:
 
 - every targeted alert is active with exactly the labels of SPEC 3/4 (built from the model
   with the rules target's own label helpers plus the label values the traffic used), and
   in the state its `for` implies (firing, or pending for a `for` longer than the test);
-- nothing else ever became active: no untargeted alert and no calm label group, neither
-  in any poll of /api/v1/alerts nor in the ALERTS series over the whole run;
+- nothing else ever became active: no untargeted alert, no calm label group and nothing
+  the decoy job's series would cause, neither in any poll of /api/v1/alerts nor in the
+  ALERTS series over the whole run (and the decoy was scraped, every metric of it);
 - every recorded series of the rules file has a finite value (SLO ratios included), and
   the SLO ratios say what the traffic did;
 - every rule evaluates without error;
-- no process is left behind: the app and Prometheus are stopped and reaped (checked
+- no process is left behind: the apps and Prometheus are stopped and reaped (checked
   against /proc), and the app also exits by itself when its stdin closes or its parent
   dies.
 
@@ -62,6 +66,7 @@ CONVERGE_TIMEOUT = 60.0  # seconds for every targeted alert to reach its state
 HOLD = 3.0  # seconds the converged state must then hold unchanged
 POLL = 0.25  # seconds between two reads of /api/v1/alerts
 APP_START_TIMEOUT = 20.0
+DECOY_JOB = "shop-decoy"  # the decoy app's scrape job: outside the spec's selector
 
 # What the app's traffic pushes past a threshold: alert -> the label values of each firing
 # series (its `by` labels; for absent_for, the equality matchers of its select).
@@ -203,10 +208,11 @@ class App:
 
 
 @contextlib.contextmanager
-def running_app(stub_dir: Path, log: Path) -> Iterator[App]:
-    """The app, serving; stopped (and reaped) on exit whatever happens."""
+def running_app(stub_dir: Path, log: Path, decoy: bool = False) -> Iterator[App]:
+    """The app (or its decoy), serving; stopped (and reaped) on exit whatever happens."""
     with log.open("wb") as err:
-        process = subprocess.Popen([sys.executable, str(APP), str(stub_dir)],
+        process = subprocess.Popen([sys.executable, str(APP), str(stub_dir),
+                                    *(["--decoy"] if decoy else [])],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                                    env=_app_env(), cwd=stub_dir)
     try:
@@ -236,6 +242,8 @@ class Run:
     history: list[LabelSet] = field(default_factory=list)  # ALERTS over the whole run
     recorded: dict[str, list[tuple[Labels, float]]] = field(default_factory=dict)
     loaded_rules: list[dict[str, Any]] = field(default_factory=list)
+    decoy_series: set[str] = field(default_factory=set)  # metric names scraped from it
+    decoy_exit: int | None = None  # the decoy's exit code if it died during the run
     app_exit: int | None = None  # the app's exit code if it died during the run
     app_stopped: int | None = None  # its exit code once stopped
     app_output: str = ""  # its stderr
@@ -290,6 +298,9 @@ def _observe(run: Run, prom: lp.Prometheus, app: App) -> None:
         expr = recorded_selector(name, labels)
         run.recorded[expr] = prom.query(expr)
     run.loaded_rules = prom.rules()
+    decoy = promql.selector("", [Matcher("job", "=", DECOY_JOB)])
+    run.decoy_series = {labels["__name__"] for labels, _ in
+                        prom.query(f"count by (__name__) ({decoy})")}
 
 
 def _gone(pid: int) -> bool:
@@ -308,16 +319,18 @@ def run(generated: Generated, prometheus: str) -> Run:
     before = lp.child_pids()
     began = time.monotonic()
     result = Run(generated.svc, generated.rules, expected_alerts(generated.svc))
-    pids: dict[str, int | None] = {"app": None, "prometheus": None}
+    pids: dict[str, int | None] = {"app": None, "decoy": None, "prometheus": None}
     tmp = Path(tempfile.mkdtemp(prefix="mcgen-e2e-app-"))
     try:
         with running_app(generated.stub_dir, tmp / "app.log") as app, \
-                lp.prometheus({generated.svc.name: app.target}, {generated.svc.name:
-                              generated.rules}, binary) as prom:
-            pids.update(app=app.process.pid, prometheus=prom.pid)
+                running_app(generated.stub_dir, tmp / "decoy.log", decoy=True) as decoy, \
+                lp.prometheus({generated.svc.name: app.target, DECOY_JOB: decoy.target},
+                              {generated.svc.name: generated.rules}, binary) as prom:
+            pids.update(app=app.process.pid, decoy=decoy.process.pid, prometheus=prom.pid)
             result.started = prom.started
             _observe(result, prom, app)
             result.app_exit = app.process.poll()
+            result.decoy_exit = decoy.process.poll()
         result.app_stopped = app.process.returncode  # SIGTERM: a clean exit, 0
         result.app_output = app.output()
     finally:
@@ -357,6 +370,17 @@ def test_the_spec_has_an_alert_of_every_kind_and_untargeted_ones(generated: Gene
 
 def test_the_app_ran_until_stopped(run: Run) -> None:
     assert run.app_exit is None, f"the app exited with {run.app_exit}:\n{run.app_output}"
+    assert run.decoy_exit is None, f"the decoy exited with {run.decoy_exit}"
+
+
+def test_the_decoy_job_exposed_every_metric(run: Run) -> None:
+    """Another job's series of every metric name of the spec were there all along (so
+    that the quiet of the alerts below says the selector worked)."""
+    assert run.svc.selector == (Matcher("job", "=", run.svc.name),)
+    suffixes = {"counter": ("",), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum"),
+                "summary": ("_count", "_sum")}
+    want = {m.name + s for m in run.svc.metrics for s in suffixes[m.type]}
+    assert want <= run.decoy_series, sorted(want - run.decoy_series)
 
 
 def test_every_targeted_alert_is_active_with_exactly_its_labels(run: Run) -> None:

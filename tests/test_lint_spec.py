@@ -101,6 +101,43 @@ def test_service_prefix() -> None:
     assert not lint(spec(COUNTER.format(name="shop_orders_total")), "naming/service-prefix")
 
 
+TYPO = """
+metrics:
+  - name: shop_orders_total
+    type: counter
+    help: Orders
+    labels: {{status: [ok, error], method: null}}
+    alerts:
+      - alert: OrdersFailing
+        rate: true
+        above: 1
+        by: [{by}]
+        select: {{{select}: error}}
+slos:
+  - name: orders
+    objective: 99.9
+    sli:
+      events:
+        error: {{metric: shop_orders_total, select: {{{select}: error}}}}
+        total: {{metric: shop_orders_total}}
+"""
+
+
+def test_target_label_typo() -> None:
+    """Undeclared labels are target labels (validation accepts them); lint reports the
+    ones that look like a typo of a declared label, at the alert or SLO naming them."""
+    found = lint(spec(TYPO.format(by="Method", select="stauts")), "naming/target-label-typo")
+    assert [(str(f.pos), f.severity) for f in found] == [
+        ("s.yaml:10:9", "warning"), ("s.yaml:10:9", "warning"), ("s.yaml:16:5", "warning")]
+    assert "names 'Method', which shop_orders_total does not declare; it is close to " \
+        "its label 'method'" in found[0].message
+    assert "'stauts'" in found[1].message and "'status'" in found[1].message
+    assert "SLO orders selects on 'stauts'" in found[2].message
+    for fine in (TYPO.format(by="method", select="status"),
+                 TYPO.format(by="namespace", select="cluster")):
+        assert not lint(spec(fine), "naming/target-label-typo")
+
+
 # -- buckets -----------------------------------------------------------------------------
 def histogram(buckets: str, alert: str = "") -> str:
     body = ("metrics:\n  - name: shop_latency_seconds\n    type: histogram\n"

@@ -7,6 +7,7 @@ Already errors in validation, so not repeated here: counters not ending in `_tot
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterator
@@ -126,3 +127,50 @@ def service_prefix(ctx: Context, rule: Rule) -> Iterator[Finding]:
 def _common_words(names: list[str]) -> str:
     prefix = os.path.commonprefix(names)
     return prefix[: prefix.rfind("_") + 1] if "_" in prefix else ""
+
+
+@rule("naming/target-label-typo", "warning",
+      "Labels a spec names without declaring them are not near-misses of declared ones")
+def target_label_typo(ctx: Context, rule: Rule) -> Iterator[Finding]:
+    """`select`, `by`, override `match` and SLI `select` may name labels the metric does
+    not declare: target labels, which the scrape and relabelling add (`job`, `instance`,
+    `namespace`, ...). Validation cannot tell such a label from a typo of a declared one,
+    and the generated tests cannot either (they build series with the labels the spec
+    names). An undeclared name this close to a declared label of the same metric (`stauts`
+    for `status`, `Method` for `method`) is most likely a typo: the alert would then
+    select no series and never fire. Disable the rule for a spec whose target label
+    really is named like that."""
+    for svc in services(ctx):
+        for m in svc.metrics:
+            for a in m.alerts:
+                named = [*a.by, *(x.label for x in a.select),
+                         *(x.label for o in a.overrides for x in o.match)]
+                for label, close in _near_misses(named, m.label_names):
+                    yield rule.finding(a.pos, f"alert {a.name} names '{label}', which "
+                                       f"{m.name} does not declare; it is close to its "
+                                       f"label '{close}'", f"write '{close}' if it is meant")
+        for slo in svc.slos:
+            for side in (slo.error, slo.total):
+                if side is None:
+                    continue
+                declared = svc.metric(side.metric).label_names
+                for label, close in _near_misses([x.label for x in side.select], declared):
+                    yield rule.finding(slo.pos, f"SLO {slo.name} selects on '{label}', which "
+                                       f"{side.metric} does not declare; it is close to its "
+                                       f"label '{close}'", f"write '{close}' if it is meant")
+
+
+def _near_misses(named: list[str], declared: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, declared label it is close to) for each undeclared name: equal but for
+    case and underscores, or similar enough (difflib ratio 0.8: one letter wrong in
+    five, two transposed in a longer name)."""
+    out = []
+    for label in dict.fromkeys(named):
+        if label in declared:
+            continue
+        folded = {d.lower().replace("_", ""): d for d in declared}
+        close = folded.get(label.lower().replace("_", "")) or next(
+            iter(difflib.get_close_matches(label, declared, n=1, cutoff=0.8)), None)
+        if close is not None:
+            out.append((label, close))
+    return out

@@ -11,9 +11,14 @@ from dataclasses import dataclass, field
 from mcgen.errors import Position
 from mcgen.promql import Duration, Matcher
 
-# Labels a scrape adds to every series; an alert may aggregate by them without
-# the spec declaring them.
+# Labels every scrape adds to every series: a metric cannot declare them. Other target
+# labels (`namespace`, `cluster`, whatever relabelling adds) are any label a metric does
+# not declare; `select`, `by`, `match` and `selector` may name them.
 TARGET_LABELS = ("instance", "job")
+# The label of recorded series that says whose rules recorded them: SLO series always carry
+# it, recorded rates of a metric under a `selector` too (two services may then record the
+# same metric name).
+SERVICE_LABEL = "service"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Alert:
     # spec wrote (summary and description get defaults when it did not).
     threshold_pos: Position | None = field(default=None, compare=False)
     written: frozenset[str] = field(default=frozenset(), compare=False)
+    ratio_selector: tuple[Matcher, ...] = ()  # the ratio_to metric's own selector
 
     @property
     def carried(self) -> tuple[str, ...]:
@@ -84,6 +90,11 @@ class Metric:
     alerts: tuple[Alert, ...]
     pos: Position
     buckets_pos: Position | None = field(default=None, compare=False)  # for `mcgen lint`
+    # Whose series these are: the metric's `selector`, else its service's (resolved), and
+    # the service that declares it. Every raw series selector of the metric holds these
+    # matchers (mcgen/queries.py's `scoped`).
+    selector: tuple[Matcher, ...] = ()
+    service: str = ""
 
     def label(self, name: str) -> Label | None:
         return next((lb for lb in self.labels if lb.name == name), None)
@@ -95,10 +106,16 @@ class Metric:
 
 @dataclass(frozen=True)
 class Selection:
-    """One side of an SLI: a metric and the series `select` keeps."""
+    """One side of an SLI: a metric, the series `select` keeps and the metric's selector."""
 
     metric: str
     select: tuple[Matcher, ...]
+    selector: tuple[Matcher, ...] = ()
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]:
+        """What a raw selector of this side holds: `select` and the selector."""
+        return (*self.select, *self.selector)
 
 
 @dataclass(frozen=True)
@@ -178,6 +195,7 @@ class Service:
     environments: tuple[str, ...] = ()
     lint: LintSettings = LintSettings()
     rate_window: Duration = Duration(300_000)  # defaults.rate_window, for documented queries
+    selector: tuple[Matcher, ...] = ()  # the service's `selector` (metrics may replace it)
     metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -190,7 +208,8 @@ class Service:
 
 @dataclass(frozen=True)
 class Model:
-    """Every service of a run. Metric names are unique across it."""
+    """Every service of a run. A metric name is unique within a service; services whose
+    selectors keep their series apart may declare the same name, so look metrics up
+    through their service (`Service.metric`)."""
 
     services: tuple[Service, ...]
-    metrics: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mcgen import conventions, gotemplate
-from mcgen.errors import Position, SpecProblem, choices, shorten
+from mcgen.errors import Position, SpecProblem, shorten
 from mcgen.promql import Duration, Matcher
+from mcgen.spec import matchers
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.load import Document, JsonPath
 from mcgen.spec.model import (
@@ -35,12 +35,8 @@ _KIND = {"quantile": "quantile", "rate": "rate", "ratio_to": "ratio", "value": "
 _FITS = {"quantile": ("histogram", "summary"), "rate": ("counter", "histogram"),
          "ratio_to": ("counter",), "value": ("gauge",), "stale_after": ("gauge",),
          "absent_for": ("counter", "gauge", "histogram", "summary")}
-_RESERVED = {"histogram": "le", "summary": "quantile"}
 _ALERT_RESERVED = ("alertname", "severity", "service")
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
-# Perl/Python regex syntax that RE2 (Prometheus) rejects: lookaround, backreferences,
-# atomic groups, possessive quantifiers, conditionals.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\(\?>|\(\?\(|\\[1-9]|[*+?}]\+")
 
 
 class Builder:
@@ -57,6 +53,7 @@ class Builder:
         self.severity: str = defaults.get("severity", "warning")
         self.scrape = self.duration(defaults.get("scrape_interval", "1m"),
                                     ("defaults", "scrape_interval"))
+        self.service_selector: tuple[Matcher, ...] = ()  # parsed by service()
 
     # -- reporting -----------------------------------------------------------------
     def pos(self, path: JsonPath, key: bool = False) -> Position:
@@ -85,6 +82,7 @@ class Builder:
         interval = d.get("defaults", {}).get("interval")
         board = d.get("dashboard", {})
         name: str = d["service"]
+        self.service_selector = matchers.selector(self, d.get("selector", {}), ("selector",))
         metrics = tuple(self.metric(m, ("metrics", i)) for i, m in enumerate(d["metrics"]))
         labels = tuple(sorted(d.get("alert_labels", {}).items()))
         for key, _ in labels:
@@ -107,7 +105,7 @@ class Builder:
                 pos=self.pos(("dashboard", "uid") if "uid" in board else ("service",))),
             metrics=metrics, slos=slos, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
-            lint=self.lint_settings(),
+            lint=self.lint_settings(), selector=self.service_selector,
             metric_index={m.name: m for m in metrics},
         )
 
@@ -156,12 +154,16 @@ class Builder:
             self.error((*path, "multiprocess_mode"),
                        f"multiprocess_mode is for gauges, not {mtype}s",
                        "remove it", key=True)
+        own: JsonPath = (*path, "selector") if "selector" in m else ("selector",)
         metric = Metric(
             name=name, type=mtype, help=m["help"], unit=unit, group=m.get("group"),
             source=m.get("source"), labels=labels, buckets=buckets,
             quantiles=tuple(sorted(set(quantiles or DEFAULT_QUANTILES))),
             multiprocess_mode=m.get("multiprocess_mode"), alerts=(), pos=self.pos(path),
-            buckets_pos=self.pos((*path, "buckets")) if "buckets" in m else None)
+            buckets_pos=self.pos((*path, "buckets")) if "buckets" in m else None,
+            selector=matchers.selector(self, m["selector"], own) if "selector" in m
+            else self.service_selector, service=self.data["service"])
+        matchers.declared_in_selector(self, metric, own)
         alerts = tuple(
             a for i, raw in enumerate(m.get("alerts", ()))
             if (a := self.alert(metric, raw, (*path, "alerts", i))) is not None)
@@ -177,7 +179,7 @@ class Builder:
                 self.error((*path, name), f"label '{name}' is set by Prometheus from the scrape "
                            "target", "rename it (an exported one would become exported_"
                            f"{name})", key=True)
-            if name == _RESERVED.get(mtype):
+            if name == matchers.RESERVED.get(mtype):
                 self.error((*path, name), f"label '{name}' is reserved on a {mtype}",
                            f"rename it; the client library sets '{name}' itself", key=True)
             if values is not None and "" in values:
@@ -249,7 +251,9 @@ class Builder:
             threshold = float(raw[comparisons[0]])
         op = {"above": ">", "below": "<"}.get(comparisons[0]) if threshold is not None else None
         by = self.by(metric, raw, kind, at)
-        select = self.selector(metric, raw.get("select", {}), at("select"))
+        select = matchers.parse(self, metric, raw.get("select", {}), at("select"))
+        if kind in ("rate", "ratio_to") or (kind == "quantile" and metric.type == "histogram"):
+            matchers.recorded_clash(self, metric, select, at("select"))
         absent = self.duration(raw[kind], at(kind)) if kind == "absent_for" else None
         alert = Alert(
             name=name, kind=_KIND[kind], metric=metric.name, op=op, threshold=threshold,
@@ -330,57 +334,11 @@ class Builder:
         if "by" not in raw:
             return metric.label_names
         for i, lb in enumerate(raw["by"]):
-            if lb not in metric.label_names and lb not in TARGET_LABELS:
-                self.error((*at("by"), i), f"'by' names label '{lb}', which {metric.name} does "
-                           "not declare", "declare it under the metric's labels, or use one of: "
-                           + ", ".join(metric.label_names + TARGET_LABELS))
+            if lb.startswith("__") or lb == matchers.RESERVED.get(metric.type):
+                self.error((*at("by"), i), f"'by' names label '{lb}', which is not a label of "
+                           f"{metric.name}'s series to group by", "remove it; use declared "
+                           "labels or target labels (job, instance, namespace, ...)")
         return tuple(raw["by"])
-
-    def selector(self, metric: Metric, raw: Mapping[str, Any], path: JsonPath
-                 ) -> tuple[Matcher, ...]:
-        out = []
-        for label, spec in raw.items():
-            matcher = Matcher.from_spec(label, spec)
-            declared = metric.label(label)
-            if declared is None:
-                self.error((*path, label), f"label '{label}' is not declared on {metric.name}",
-                           "declare it under the metric's labels or fix the name", key=True)
-                continue
-            if matcher.is_regex:
-                perl = _NOT_RE2.search(matcher.value)
-                if perl:
-                    self.error((*path, label), f"regex {shorten(matcher.value)} uses "
-                               f"'{perl.group()}', which Prometheus' RE2 engine does not support",
-                               "rewrite it without lookaround, backreferences or possessive "
-                               "and atomic groups")
-                    continue
-                try:
-                    re.compile(matcher.value)
-                except re.error as exc:
-                    self.error((*path, label), f"invalid regex {shorten(matcher.value)}: {exc.msg}",
-                               "fix the regular expression")
-                    continue
-            if declared.values is not None:
-                values = [spec] if isinstance(spec, str) and not matcher.is_regex else (
-                    spec if not isinstance(spec, str) else [])
-                unknown = [v[1:] if matcher.op == "!=" else v for v in values]
-                unknown = [v for v in unknown if v not in declared.values]
-                for v in unknown:
-                    self.error((*path, label), f"{shorten(v)} is not an allowed value of "
-                               f"label '{label}'", "use one of: " + choices(declared.values))
-                split = [v for v in declared.values if not matcher.engines_agree(v)]
-                if not unknown and not split and not any(matcher.matches(v)
-                                                         for v in declared.values):
-                    self.error((*path, label), f"select on '{label}' matches none of its allowed "
-                               "values", "widen it; allowed: " + choices(declared.values))
-                if split:
-                    self.error((*path, label), f"regex {shorten(matcher.value)} judges the "
-                               f"allowed value {shorten(split[0])} differently on Prometheus "
-                               "2.x and 3.x (only 3.x lets '.' match a newline)",
-                               "say which you mean: [^\\n] for any character but a newline, "
-                               "(?s:.) for any character")
-            out.append(matcher)
-        return tuple(sorted(out))
 
     def _override_paths(self, raw: dict[str, Any], at: Any) -> list[JsonPath]:
         return [(*at("overrides"), i) for i in range(len(raw.get("overrides", ())))]
@@ -405,7 +363,7 @@ class Builder:
                     self.error((*path, "match", label), f"override matches on '{label}', which "
                                "is not among the alert's 'by' labels",
                                "add it to 'by' or match on a 'by' label", key=True)
-            match = self.selector(metric, o["match"], (*path, "match"))
+            match = matchers.parse(self, metric, o["match"], (*path, "match"), "match")
             if self.finite(o[key], (*path, key)):
                 self.feasible(metric, alert, float(o[key]), (*path, key))
             out.append(Override(match, float(o[key]), self.pos(path)))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mcgen import burnrate, conventions
 from mcgen.errors import Position
 from mcgen.promql import Duration
+from mcgen.spec import matchers
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import AbsentAlert, BurnAlert, Metric, Selection, Slo
 
@@ -146,7 +147,8 @@ def _side(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: 
                 "events SLIs count with counters; latency SLIs read a histogram"
                 if types == ("counter",) else "a latency SLI reads a histogram's buckets")
         return None
-    return Selection(name, b.selector(metric, raw.get("select", {}), (*path, "select")))
+    select = matchers.parse(b, metric, raw.get("select", {}), (*path, "select"))
+    return Selection(name, select, metric.selector)
 
 
 def _check_service(b: Builder) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
+from mcgen import promql
 from mcgen.errors import SpecError, SpecProblem, UsageError
-from mcgen.spec import schema
+from mcgen.spec import matchers, schema
 from mcgen.spec.load import Document, load_file
-from mcgen.spec.model import TARGET_LABELS, Alert, Metric, Model, Service
+from mcgen.spec.matchers import disjoint
+from mcgen.spec.model import Alert, Metric, Model, Service
 from mcgen.spec.semantics import Builder
 
 
@@ -83,12 +86,10 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
         services.append(Builder(doc, env if env in envs else None, problems).service())
     model = Model(tuple(services))
     _check_unique(model, problems)
-    model.metrics.update({m.name: m for s in model.services for m in s.metrics})
-    services = [_resolve_ratios(doc, svc, model, problems, complete)
+    defined = {m.name for s in model.services for m in s.metrics}
+    services = [_resolve_ratios(doc, svc, defined, problems, complete)
                 for doc, svc in zip(docs, services, strict=True)]
-    final = Model(tuple(services))
-    final.metrics.update({m.name: m for s in final.services for m in s.metrics})
-    return final
+    return Model(tuple(services))
 
 
 def validate(paths: list[Path], env: str | None = None) -> Model:
@@ -125,7 +126,7 @@ def _check_version(doc: Document, problems: list[SpecProblem]) -> None:
 
 def _check_unique(model: Model, problems: list[SpecProblem]) -> None:
     services: dict[str, Service] = {}
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, list[Metric]] = {}
     uids: dict[str, Service] = {}
     for svc in model.services:
         board = svc.dashboard
@@ -141,16 +142,34 @@ def _check_unique(model: Model, problems: list[SpecProblem]) -> None:
                 "give each spec its own service name"))
         services.setdefault(svc.name, svc)
         for m in svc.metrics:
-            if m.name in metrics:
-                first = metrics[m.name].pos
-                problems.append(SpecProblem(
-                    m.pos, f"metric '{m.name}' is already defined at {first}",
-                    "metric names are unique across all specs; rename one"))
-            metrics.setdefault(m.name, m)
+            problem = _overlap(m, metrics.get(m.name, ()))
+            if problem:
+                problems.append(problem)
+            metrics.setdefault(m.name, []).append(m)
 
 
-def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[SpecProblem],
-                    complete: bool) -> Service:
+def _overlap(metric: Metric, earlier: Sequence[Metric]) -> SpecProblem | None:
+    """A metric name may be declared again by another spec whose selector keeps its
+    series apart (matchers.disjoint); the later declaration gets the error."""
+    for other in earlier:
+        if other.service == metric.service:
+            return SpecProblem(metric.pos, f"metric '{metric.name}' is already defined at "
+                               f"{other.pos}", "metric names are unique within a spec; "
+                               "rename one")
+        if not disjoint(metric.selector, other.selector):
+            mine = promql.selector("", metric.selector) or "no selector"
+            theirs = promql.selector("", other.selector) or "no selector"
+            return SpecProblem(metric.pos, f"metric '{metric.name}' is also defined at "
+                               f"{other.pos} (service {other.service}), and the selectors "
+                               f"({mine} here, {theirs} there) may select the same series",
+                               "give the two a selector that fixes a target label to "
+                               f"different values, e.g. {{job: {metric.service}}} here and "
+                               f"{{job: {other.service}}} there")
+    return None
+
+
+def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
+                    problems: list[SpecProblem], complete: bool) -> Service:
     """Check each ratio_to denominator against the metric it names; parse its select."""
     builder = Builder(doc, svc.environment, problems)
     metrics = []
@@ -164,7 +183,13 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                 continue
             ai, raw = by_name[alert.name]
             path = ("metrics", mi, "alerts", ai, "ratio_to")
-            target = model.metrics.get(alert.ratio_metric or "")
+            target = svc.metric_index.get(alert.ratio_metric or "")
+            if target is None and alert.ratio_metric in defined:
+                problems.append(SpecProblem(doc.pos((*path, "metric")),
+                                            f"ratio_to metric '{alert.ratio_metric}' belongs to "
+                                            "another service", "use a counter of this service "
+                                            "(each service records its own rates)"))
+                continue
             if target is None:
                 if not complete:
                     continue
@@ -173,22 +198,30 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                                             "which no spec defines", "use a counter defined in "
                                             "a spec"))
                 continue
-            if target.name not in svc.metric_index:
-                problems.append(SpecProblem(doc.pos((*path, "metric")),
-                                            f"ratio_to metric '{target.name}' belongs to another "
-                                            "service", "use a counter of this service (each "
-                                            "service records its own rates)"))
-                continue
             if target.type != "counter":
                 problems.append(SpecProblem(doc.pos((*path, "metric")),
                                             f"ratio_to metric '{target.name}' is a {target.type}",
                                             "use a counter: the ratio compares rates"))
             for lb in alert.by:
-                if lb not in target.label_names and lb not in TARGET_LABELS:
+                # Declared on one counter only: the other's series lack it, so no pair of
+                # series would match. (Declared on neither: a target label both carry.)
+                if (lb in target.label_names) != (lb in metric.label_names):
                     problems.append(SpecProblem(
                         alert.pos, f"'by' label '{lb}' is not declared on the ratio_to metric "
-                        f"{target.name}", "declare it there too, or drop it from 'by'"))
-            select = builder.selector(target, raw["ratio_to"].get("select", {}), (*path, "select"))
+                        f"{target.name}" if lb in metric.label_names else f"'by' label '{lb}' "
+                        f"is declared on {target.name} but not on {metric.name}",
+                        "declare it on both, or drop it from 'by'"))
+            select = matchers.parse(builder, target, raw["ratio_to"].get("select", {}),
+                                    (*path, "select"))
+            matchers.recorded_clash(builder, target, select, (*path, "select"))
+            for lb in alert.by:
+                num_scope = [m for m in (*metric.selector, *alert.select) if m.label == lb]
+                den_scope = [m for m in (*target.selector, *select) if m.label == lb]
+                if disjoint(num_scope, den_scope):
+                    problems.append(SpecProblem(
+                        alert.pos, f"'by' label '{lb}' has no value that both the selectors "
+                        f"of {metric.name} and of {target.name} admit, so the ratio has no "
+                        "series", f"drop '{lb}' from 'by', or select the same '{lb}' on both"))
             for lb in alert.by:
                 mine, theirs = metric.label(lb), target.label(lb)
                 if mine is None or theirs is None or mine.values is None or theirs.values is None:
@@ -211,7 +244,8 @@ def _resolve_ratios(doc: Document, svc: Service, model: Model, problems: list[Sp
                     alert.pos, f"ratio of {metric.name} to itself selects on '{pinned[0]}', "
                     "which is also in 'by': within each series the ratio is always 100%",
                     f"set 'by' without '{pinned[0]}' (it defaults to every declared label)"))
-            alerts.append(dataclasses.replace(alert, ratio_select=select))
+            alerts.append(dataclasses.replace(alert, ratio_select=select,
+                                              ratio_selector=target.selector))
         metrics.append(dataclasses.replace(metric, alerts=tuple(alerts)))
     return dataclasses.replace(svc, metrics=tuple(metrics),
                                metric_index={m.name: m for m in metrics})

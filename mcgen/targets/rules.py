@@ -119,6 +119,13 @@ def recording_rules(svc: Service) -> list[queries.Recording]:
     return sorted(found.values())
 
 
+def _recorded(rec: queries.Recording) -> dict[str, Any]:
+    rule: dict[str, Any] = {"record": rec.name, "expr": rec.expr}
+    if rec.labels:
+        rule["labels"] = dict(rec.labels)  # recording rule labels are not templates
+    return rule
+
+
 def _group(name: str, svc: Service, rules: list[dict[str, Any]]) -> dict[str, Any]:
     group: dict[str, Any] = {"name": name}
     if svc.interval:
@@ -129,7 +136,7 @@ def _group(name: str, svc: Service, rules: list[dict[str, Any]]) -> dict[str, An
 
 def rules_document(svc: Service, model: Model) -> dict[str, Any]:
     groups = []
-    recorded = [{"record": r.name, "expr": r.expr} for r in recording_rules(svc)]
+    recorded = [_recorded(r) for r in recording_rules(svc)]
     if recorded:
         groups.append(_group(conventions.recording_group(svc.name), svc, recorded))
     slo_recorded = slo_recording_rules(svc)

@@ -1,7 +1,7 @@
 """The end-to-end test's app (tests/test_e2e.py): a pretend web shop instrumented with the
 Python stub that mcgen generated from tests/e2e/shop.yaml, and nothing else.
 
-    python shop_app.py STUB_DIR
+    python shop_app.py STUB_DIR [--decoy]
 
 imports `shop_metrics` from STUB_DIR (so its metrics land in a fresh process's default
 registry), serves /metrics on 127.0.0.1 at a free port, prints that port on a line of its
@@ -26,6 +26,13 @@ The traffic, per second (TICK is 0.1 s), against the spec's thresholds:
     SLO orders               ~15% of orders fail, 150x the 0.1% budget    page and ticket
     SLO cart-latency         every cart request is timed at microseconds (< 1 s)    quiet
     SLO payouts              no payout is ever counted                no-data alert fires
+
+With --decoy it is another job exposing the same metric names (the test scrapes it as
+job="shop-decoy"), every series far past every threshold: all requests take 10 s, every
+order fails, both methods serve 5xx at 50/s, both queues hold 10000 jobs, no worker is
+alive, both sources last synced a day ago, and refunds and payouts are counted. The spec's
+`selector: {job: shop}` must keep all of it out of every rule (the no-data alert of
+`payouts` fires though the decoy's payouts exist).
 """
 
 from __future__ import annotations
@@ -54,9 +61,10 @@ def _exit_on_stdin_eof() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {argv[0]} STUB_DIR", file=sys.stderr)
+    if len(argv) not in (2, 3) or argv[2:] not in ([], ["--decoy"]):
+        print(f"usage: {argv[0]} STUB_DIR [--decoy]", file=sys.stderr)
         return 2
+    decoy = argv[2:] == ["--decoy"]
     parent = os.getppid()
     stop = threading.Event()
 
@@ -77,6 +85,30 @@ def main(argv: list[str]) -> int:
     synced = time.time() - STALE_FOR
     tick = 0
     next_tick = time.monotonic()
+
+    def hot() -> None:
+        """One tick of the decoy: every series of every metric far past its thresholds."""
+        for endpoint in ("checkout", "search", "cart"):
+            m.observe_shop_request_duration_seconds(10.0, endpoint=endpoint)
+            m.observe_shop_cart_items(100.0)
+        for payment in ("card", "invoice"):
+            m.inc_shop_orders_total(10, status="error", payment=payment)
+        for method in ("GET", "POST"):
+            m.inc_shop_http_responses_total(5, method=method, code="500")
+        for queue in ("emails", "fulfilment"):
+            m.set_shop_queue_depth(10_000, queue=queue)
+        m.set_shop_workers(0)
+        for source in ("catalog", "prices"):
+            m.set_shop_catalog_sync_timestamp_seconds(time.time() - 86_400, source=source)
+        for provider in ("stripe", "paypal"):
+            m.inc_shop_refunds_total(provider=provider)
+        for outcome in ("ok", "failed"):  # this job's payouts must not hide the shop's absence
+            m.inc_shop_payouts_total(outcome=outcome)
+
+    while not stop.is_set() and os.getppid() == parent and decoy:
+        hot()
+        next_tick += TICK
+        stop.wait(max(0.0, next_tick - time.monotonic()))
     while not stop.is_set() and os.getppid() == parent:
         # Requests: checkout and search are slow, cart is fast and timed for real.
         for _ in range(2):

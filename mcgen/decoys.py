@@ -1,0 +1,162 @@
+"""Decoys: series a generated test adds so that it fails when the rule reads too much.
+
+Two kinds of decoy label sets:
+  * select decoys differ from the subject only where the alert's `select` excludes them;
+  * scope decoys are the same metric from another job: the subject's labels, except that
+    the metric's `selector` excludes them (another service's `http_requests_total`).
+A decoy that lands in a series group of its own (its `by` values differ) goes into the
+quiet case with values far past the threshold: let in, it would fire by itself. One in
+the subject's group goes into the quiet case too, far past the threshold, where mixing it
+in moves the group's quantity towards firing (sums of rates above, max above, min below,
+merged histogram buckets, ratios); where mixing can only move the quantity away from
+firing (a sum of rates that must stay above a threshold, the newest of the timestamps a
+staleness alert takes, the max of summary quantiles below a threshold), it goes into the
+fire case with values far on the quiet side: let in, it would silence the alert. An
+absent_for alert's fire case gets another job's present series (they would keep it quiet).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mcgen import scenarios
+from mcgen.emulate import Series
+from mcgen.promql import Matcher
+from mcgen.scenarios import Subject
+
+if TYPE_CHECKING:
+    from mcgen.prover import Prover
+
+SCOPE_VOLUME = 100.0  # a ratio scope decoy's events per second against the subject's 1
+
+
+class Decoys:
+    def __init__(self, prover: Prover) -> None:
+        self.p = prover
+
+    @property
+    def lifting(self) -> bool:
+        """Whether mixing series into the subject's group can only move the alerted
+        quantity away from firing."""
+        a, m = self.p.alert, self.p.metric
+        return (a.kind == "rate" and a.op == "<") or a.kind == "stale" or (
+            a.kind == "quantile" and m.type == "summary" and a.op == "<")
+
+    def _apart(self, labels: dict[str, str], subject: Subject) -> bool:
+        return any(labels.get(b) != subject.labels.get(b) for b in self.p.alert.by)
+
+    def for_quiet(self, subject: Subject) -> list[Series]:
+        out = []
+        for labels in self.label_sets(subject):
+            if not self.lifting or self._apart(labels, subject):
+                out += self.firing(Subject(labels, subject.threshold, None))
+        return out + self.ratio_scope(subject)
+
+    def for_fire(self, subject: Subject) -> list[Series]:
+        out = []
+        for labels in self.label_sets(subject):
+            if self.lifting and not self._apart(labels, subject):
+                out += self.calming(Subject(labels, subject.threshold, None))
+        return out
+
+    def label_sets(self, subject: Subject) -> list[dict[str, str]]:
+        a = self.p.alert
+        if a.kind in ("ratio", "absent"):
+            return []
+        scope = self.outsider(subject.labels)
+        return self.select_sets(subject) + ([scope] if scope is not None else [])
+
+    def select_sets(self, subject: Subject) -> list[dict[str, str]]:
+        """Label sets that differ from the subject's only where `select` excludes them."""
+        a, m = self.p.alert, self.p.metric
+        out = []
+        for matcher in a.select[:3]:
+            same = [Matcher(k, "=", v) for k, v in subject.labels.items()
+                    if k != matcher.label and k in m.label_names]
+            others = [x for x in (*a.select, *m.selector)
+                      if x.label == matcher.label and x != matcher]
+            labels = scenarios.pick_labels(m, a.by, [*same, *others], [[matcher]])
+            if labels is None:
+                continue
+            for key in ("instance", "job"):
+                if key in subject.labels and key != matcher.label:
+                    labels[key] = subject.labels[key]
+            out.append(labels)
+        return out
+
+    def outsider(self, labels: dict[str, str]) -> dict[str, str] | None:
+        """`labels` with the selector's labels changed so that the selector excludes
+        them: the same series, from another job."""
+        a, m = self.p.alert, self.p.metric
+        if not m.selector:
+            return None
+        fixed = {x.label for x in m.selector}
+        same = [Matcher(k, "=", v) for k, v in labels.items()
+                if k not in fixed and k in m.label_names]
+        found = scenarios.pick_labels(m, a.by, same, [list(m.selector)])
+        if found is None:
+            return None
+        for key in ("instance", "job"):
+            if key in labels and key not in fixed:
+                found[key] = labels[key]
+        return found
+
+    def ratio_scope(self, subject: Subject) -> list[Series]:
+        """Another job's numerator and denominator, their ratio far past the threshold
+        and their traffic a hundred times the subject's."""
+        a, p = self.p.alert, self.p
+        if a.kind != "ratio" or not a.ratio_selector:
+            return []
+        labels = self.outsider(subject.labels)
+        if labels is None:
+            return []
+        fire, _ = p.targets(subject.threshold)
+        if a.op == "<":
+            ratio = 0.0  # the numerator never counts
+        elif a.ratio_metric == p.metric.name:
+            ratio = 1.0  # every event of the counter is one the numerator selects
+        else:
+            ratio = max(2 * fire, fire + 1)
+        return p.ratio_series(Subject(labels, subject.threshold, None), ratio, SCOPE_VOLUME,
+                              outside=True)
+
+    def present(self, subject: Subject) -> list[Series]:
+        """Another job's series of an absent_for alert's metric."""
+        labels = self.outsider(subject.labels)
+        return [] if labels is None else self.p.present_series(Subject(labels, 0.0, None))
+
+    def firing(self, decoy: Subject) -> list[Series]:
+        """The decoy's series, far past its threshold on the firing side."""
+        p = self.p
+        a, m, t = p.alert, p.metric, p.timing
+        svc, n, inst = p.svc.name, p.steps, p.instances
+        up = a.op != "<"
+        if a.kind == "quantile" and m.type == "histogram":
+            counts = [0] * (len(m.buckets) + 1)
+            counts[-1 if up else 0] = 10 * scenarios.HISTOGRAM_TOTAL
+            return scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+        if a.kind == "rate":
+            return self._rate(decoy, 10 * (decoy.threshold + 1) if up else 0.0)
+        fire, quiet = p.targets(decoy.threshold)
+        return p.series_for(decoy, fire + 10 * (fire - quiet))
+
+    def calming(self, decoy: Subject) -> list[Series]:
+        """The decoy's series, far on the quiet side of its threshold."""
+        p = self.p
+        if p.alert.kind == "rate":
+            return self._rate(decoy, 10 * (decoy.threshold + 1))
+        if p.alert.kind == "stale":
+            return p.series_for(decoy, 0.0)  # updated at every scrape
+        fire, quiet = p.targets(decoy.threshold)
+        return p.series_for(decoy, quiet + 10 * (quiet - fire))
+
+    def _rate(self, decoy: Subject, rate: float) -> list[Series]:
+        p = self.p
+        m, t, svc, n, inst = p.metric, p.timing, p.svc.name, p.steps, p.instances
+        if m.type == "histogram":
+            counts = [0] * (len(m.buckets) + 1)
+            counts[0] = 1
+            per_step = rate * t.step_ms / 1000 / len(inst)
+            series = scenarios.histogram_series(m, decoy.labels, svc, counts, n, t, inst)
+            return [scenarios.rescale(s, per_step) for s in series]
+        return scenarios.counter_series(m.name, decoy.labels, svc, rate, n, t, inst)
