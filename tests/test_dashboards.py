@@ -225,3 +225,44 @@ def test_a_1d_slo_still_shows_every_alert_window(tmp_path: Path) -> None:
     assert [t["legendFormat"] for t in burn["targets"]] == \
         ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
     assert dashboard_check.problems(board, svc) == []
+
+
+def test_grafana_cannot_rewrite_values_in_queries(tmp_path: Path) -> None:
+    """A selector or select value holding `$name` or `[[name]]` reaches every query as
+    PromQL escapes Grafana leaves alone, while the dashboard's own variables still work
+    (found by the property test: `selector: {job: eu-west$Z~}`)."""
+    spec = tmp_path / "pay.yaml"
+    spec.write_text("""\
+version: 1
+service: pay
+selector: {job: "eu$west[[x]]"}
+metrics:
+  - name: pay_requests_total
+    type: counter
+    help: Requests.
+    labels: {route: ["$route", b]}
+    alerts:
+      - {alert: PayRoutesBusy, rate: true, above: 5, select: {route: "$route"}}
+""")
+    ((svc, board, _),) = _boards([spec])
+    assert dashboard_check.problems(board, svc) == []
+    queries = [t["expr"] for p in board["panels"] for t in p.get("targets", ())]
+    queries += [v["query"] for v in board["templating"]["list"] if v["type"] == "query"]
+    assert any('job="eu\\u0024west\\u005b[x]]"' in q for q in queries), queries
+    assert not any("$west" in q or "[[x" in q or '"$route"' in q for q in queries), queries
+    assert any('\\u0024route' in q for q in queries)
+    assert any('=~"${route}"' in q for q in queries)  # the dashboard's variable, untouched
+
+
+@pytest.mark.parametrize(("expr", "inert"), [
+    ('a{b="$x"}', 'a{b="\\u0024x"}'),
+    ('a{b=~"${v}",c="${w}"}', 'a{b=~"${v}",c="\\u0024{w}"}'),
+    ('a{b="\\"$"}[$__rate_interval]', 'a{b="\\"\\u0024"}[$__rate_interval]'),
+    ('a{b="[[v]] [x"}', 'a{b="\\u005b[v]] [x"}'),
+])
+def test_inert_escapes_only_inside_literals(expr: str, inert: str) -> None:
+    import promql_parser
+
+    assert dashboards.inert(expr, frozenset({"v"})) == inert
+    if "$__" not in expr:
+        assert str(promql_parser.parse(inert)) == str(promql_parser.parse(expr))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from mcgen import conventions, panels
@@ -75,12 +76,45 @@ def _thresholds(panel: panels.Panel) -> Any:
         [dm.Threshold(value=s.value, color=s.color) for s in steps])
 
 
-def _targets(panel: panels.Panel) -> list[Any]:
+_OURS = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+def inert(expr: str, variables: frozenset[str]) -> str:
+    """`expr` with the text of its string literals out of Grafana's reach: Grafana
+    rewrites `$name`, `${name}` and `[[name]]` anywhere in a query, label values and
+    selectors included. Inside a literal, `$` and `[[` become the PromQL escapes
+    \\u0024 and \\u005b (Prometheus reads the same string), except this dashboard's own
+    `${variable}` references; outside literals there is only PromQL and our variables."""
+    out, quoted, i = [], False, 0
+    while i < len(expr):
+        ch = expr[i]
+        if quoted and ch == "\\":
+            out.append(expr[i:i + 2])
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif quoted and ch == "$":
+            ours = _OURS.match(expr, i)
+            if ours and ours.group(1) in variables:
+                out.append(ours.group())
+                i = ours.end()
+                continue
+            ch = "\\u0024"
+        elif quoted and expr.startswith("[[", i):
+            ch = "\\u005b"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _targets(panel: panels.Panel, variables: frozenset[str]) -> list[Any]:
     from grafana_foundation_sdk.builders import prometheus
     from grafana_foundation_sdk.models import prometheus as pm
     out = []
     for i, query in enumerate(panel.queries):
-        target = (prometheus.Dataquery().expr(query.expr).legend_format(query.legend)
+        target = (prometheus.Dataquery().expr(inert(query.expr, variables))
+                  .legend_format(query.legend)
                   .ref_id(ref_id(i)).datasource(_datasource()))
         if query.heatmap:
             target = target.format(pm.PromQueryFormat.HEATMAP)
@@ -88,7 +122,8 @@ def _targets(panel: panels.Panel) -> list[Any]:
     return out
 
 
-def _panel(panel: panels.Panel, pid: int, grid: dict[str, int]) -> Any:
+def _panel(panel: panels.Panel, pid: int, grid: dict[str, int], variables: frozenset[str]
+           ) -> Any:
     from grafana_foundation_sdk.builders import common as cb
     from grafana_foundation_sdk.builders import heatmap, stat, timeseries
     from grafana_foundation_sdk.models import common as cm
@@ -123,7 +158,7 @@ def _panel(panel: panels.Panel, pid: int, grid: dict[str, int]) -> Any:
             # line in view while the values are far from it.
             builder = builder.axis_soft_min(min(0.0, *lines)).axis_soft_max(max(lines))
     return (builder.id(pid).title(panel.title).description(panel.description)
-            .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel)))
+            .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel, variables)))
 
 
 def _variables(plan: panels.Plan) -> list[Any]:
@@ -132,7 +167,8 @@ def _variables(plan: panels.Plan) -> list[Any]:
     out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
     for var in plan.variables:
         out.append(db.QueryVariable(var.name).label(var.label).datasource(_datasource())
-                   .query(var.query).multi(True).include_all(True).all_value(".*")
+                   .query(inert(var.query, frozenset())).multi(True).include_all(True)
+                   .all_value(".*")
                    .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
                    .sort(dm.VariableSort.ALPHABETICAL_ASC)
                    .current(dm.VariableOption(selected=True, text="All", value="$__all")))
@@ -176,12 +212,13 @@ def dashboard(svc: Service) -> dict[str, Any]:
     if board.refresh:
         builder = builder.refresh(board.refresh)
     taken: set[int] = set()
+    names = frozenset(v.name for v in plan.variables)
     for item, grid in layout(plan.rows):
         if isinstance(item, panels.Row):
             builder = builder.with_row(db.Row(item.title).id(panel_id(f"row:{item.title}", taken))
                                        .grid_pos(_grid(grid)))
         else:
-            builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid))
+            builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     data["annotations"]["list"][1]["target"] = _firing(svc)
     for var in data["templating"]["list"]:
