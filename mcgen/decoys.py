@@ -17,16 +17,19 @@ absent_for alert's fire case gets another job's present series (they would keep 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from mcgen import scenarios
 from mcgen.emulate import Series
 from mcgen.promql import Matcher
 from mcgen.scenarios import Subject
+from mcgen.spec.model import SERVICE_LABEL
 
 if TYPE_CHECKING:
     from mcgen.prover import Prover
 
+DECOY_SERVICE = "mcgen-other-service"
 SCOPE_VOLUME = 100.0  # a ratio scope decoy's events per second against the subject's 1
 
 
@@ -50,21 +53,51 @@ class Decoys:
         for labels in self.label_sets(subject):
             if not self.lifting or self._apart(labels, subject):
                 out += self.firing(Subject(labels, subject.threshold, None))
-        return out + self.ratio_scope(subject)
+        return out + self.ratio_scope(subject) + self.recorded(subject, towards_firing=True)
 
     def for_fire(self, subject: Subject) -> list[Series]:
         out = []
         for labels in self.label_sets(subject):
             if self.lifting and not self._apart(labels, subject):
                 out += self.calming(Subject(labels, subject.threshold, None))
+        return out + self.recorded(subject, towards_firing=False)
+
+    def recorded(self, subject: Subject, towards_firing: bool) -> list[Series]:
+        """Another service's recordings of the rates this alert reads: the same names
+        and level labels, its own `service` (two specs that share a metric name record
+        under one name). A rule that reads them without its `service` matcher sums them
+        in: in the quiet case they would make it fire, in the fire case silence it."""
+        p, a = self.p, self.p.alert
+        if a.kind not in ("rate", "ratio", "quantile") or p.metric.type == "summary":
+            return []
+        up = a.op != "<"
+        high = 1000.0 * (abs(subject.threshold) + 1)
+        out = []
+        for i, part in enumerate(p.inputs):
+            if not part.labels:
+                continue  # no selector: the service records alone under this name
+            base = {k: subject.labels.get(k, "") for k in part.level if k != "le"}
+            base[SERVICE_LABEL] = DECOY_SERVICE
+            if a.kind == "quantile":
+                # all observations in +Inf lift the quantile, all in the first bucket sink it
+                lift = up == towards_firing
+                bounds = [*p.metric.buckets, math.inf]
+                rows = [({**base, "le": scenarios.le_text(b)},
+                         high if lift is False or math.isinf(b) else 0.0) for b in bounds]
+            elif (i == 0) == (up == towards_firing):
+                rows = [(base, high)]  # the rate or numerator up, or the denominator
+            else:
+                continue
+            out += [Series(part.recording.name, tuple(sorted((k, v) for k, v in labels.items()
+                                                              if v)), value, 0.0, p.steps,
+                           p.timing.step_ms) for labels, value in rows]
         return out
 
     def label_sets(self, subject: Subject) -> list[dict[str, str]]:
         a = self.p.alert
         if a.kind in ("ratio", "absent"):
             return []
-        scope = self.outsider(subject.labels)
-        return self.select_sets(subject) + ([scope] if scope is not None else [])
+        return self.select_sets(subject) + self.outsiders(subject.labels)
 
     def select_sets(self, subject: Subject) -> list[dict[str, str]]:
         """Label sets that differ from the subject's only where `select` excludes them."""
@@ -84,31 +117,25 @@ class Decoys:
             out.append(labels)
         return out
 
-    def outsider(self, labels: dict[str, str]) -> dict[str, str] | None:
-        """`labels` with the selector's labels changed so that the selector excludes
-        them: the same series, from another job."""
+    def outsiders(self, labels: dict[str, str]) -> list[dict[str, str]]:
+        """`labels` as another job's: one label set per matcher of the selector (that
+        one broken, the others kept), so that each matcher is proven."""
         a, m = self.p.alert, self.p.metric
-        if not m.selector:
-            return None
         fixed = {x.label for x in m.selector}
         same = [Matcher(k, "=", v) for k, v in labels.items()
                 if k not in fixed and k in m.label_names]
-        found = scenarios.pick_labels(m, a.by, same, [list(m.selector)])
-        if found is None:
-            return None
-        for key in ("instance", "job"):
-            if key in labels and key not in fixed:
-                found[key] = labels[key]
-        return found
+        out = scenarios.outsiders(m, a.by, same)
+        for found in out:
+            for key in ("instance", "job"):
+                if key in labels and key not in fixed:
+                    found[key] = labels[key]
+        return out
 
     def ratio_scope(self, subject: Subject) -> list[Series]:
         """Another job's numerator and denominator, their ratio far past the threshold
         and their traffic a hundred times the subject's."""
         a, p = self.p.alert, self.p
         if a.kind != "ratio" or not a.ratio_selector:
-            return []
-        labels = self.outsider(subject.labels)
-        if labels is None:
             return []
         fire, _ = p.targets(subject.threshold)
         if a.op == "<":
@@ -117,13 +144,14 @@ class Decoys:
             ratio = 1.0  # every event of the counter is one the numerator selects
         else:
             ratio = max(2 * fire, fire + 1)
-        return p.ratio_series(Subject(labels, subject.threshold, None), ratio, SCOPE_VOLUME,
-                              outside=True)
+        return [s for labels in self.outsiders(subject.labels)
+                for s in p.ratio_series(Subject(labels, subject.threshold, None), ratio,
+                                        SCOPE_VOLUME, outside=True)]
 
     def present(self, subject: Subject) -> list[Series]:
         """Another job's series of an absent_for alert's metric."""
-        labels = self.outsider(subject.labels)
-        return [] if labels is None else self.p.present_series(Subject(labels, 0.0, None))
+        return [s for labels in self.outsiders(subject.labels)
+                for s in self.p.present_series(Subject(labels, 0.0, None))]
 
     def firing(self, decoy: Subject) -> list[Series]:
         """The decoy's series, far past its threshold on the firing side."""

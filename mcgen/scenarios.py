@@ -225,6 +225,21 @@ def subjects(alert: Alert, metric: Metric, also: Sequence[Matcher] = ()
     yield from (Subject(labels, alert.threshold or 0.0, None) for labels in found)
 
 
+def outsiders(metric: Metric, by: Sequence[str], want: Sequence[Matcher]
+              ) -> list[dict[str, str]]:
+    """Label sets of another job's series of `metric`: `want` holds and exactly one
+    matcher of the metric's selector fails, one set per matcher, so that a rule that
+    lost any one of them reads a series it must not."""
+    out: list[dict[str, str]] = []
+    for broken in metric.selector:
+        kept = [m for m in metric.selector if m is not broken]
+        seen = view(metric, [*want, *metric.selector], by)
+        found = pick_labels(seen, by, [*want, *kept], [[broken]])
+        if found is not None and found not in out:
+            out.append(found)
+    return out
+
+
 def with_target(labels: dict[str, str], instance: str, service: str
                 ) -> tuple[tuple[str, str], ...]:
     """A series' labels as scraped: `job` (the service, unless chosen) and `instance`;
@@ -273,7 +288,7 @@ def histogram_series(metric: Metric, labels: dict[str, str], service: str, count
         cumulative = 0
         for bound, count in zip([*metric.buckets, math.inf], counts, strict=True):
             cumulative += count
-            le = "+Inf" if math.isinf(bound) else _le_text(bound)
+            le = le_text(bound)
             out.append(Series(f"{metric.name}_bucket", tuple(sorted((*base, ("le", le)))),
                               0.0, float(cumulative), steps, timing.step_ms))
         out.append(Series(f"{metric.name}_count", base, 0.0, float(sum(counts)), steps,
@@ -282,9 +297,9 @@ def histogram_series(metric: Metric, labels: dict[str, str], service: str, count
     return out
 
 
-def _le_text(bound: float) -> str:
+def le_text(bound: float) -> str:
     """How the Python client writes a bound (the Go client would drop the .0)."""
-    return repr(float(bound))
+    return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
 def counter_series(name: str, labels: dict[str, str], service: str, per_second: float,

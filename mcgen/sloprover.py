@@ -166,14 +166,11 @@ class SloProver:
                                [(n, inc / len(instances)) for n, inc in incs]))
         return out
 
-    def _outside(self, metric: Metric, want: Sequence[Matcher]) -> dict[str, str] | None:
-        """Labels of another job's series that `want` selects but the selector excludes."""
-        if not metric.selector:
-            return None
+    def _outside(self, metric: Metric, want: Sequence[Matcher]) -> list[dict[str, str]]:
+        """Labels of other jobs' series that `want` selects but the selector excludes
+        (one per selector matcher)."""
         fixed = {m.label for m in metric.selector}
-        return scenarios.pick_labels(scenarios.view(metric, want), (),
-                                     [m for m in want if m.label not in fixed],
-                                     [list(metric.selector)])
+        return scenarios.outsiders(metric, (), [m for m in want if m.label not in fixed])
 
     def scope_decoys(self, phases: Sequence[Phase]) -> list[Series]:
         """Another job's series of the SLI's metrics, every event failing, at ten times
@@ -184,17 +181,16 @@ class SloProver:
         none = [(n, 0.0) for n, _ in hot]
         total = self.svc.metric(slo.total.metric)
         if slo.error is None:
-            labels = self._outside(total, slo.total.select)
-            return [] if labels is None else self._histogram_labels(labels, hot, none)
+            return [s for labels in self._outside(total, slo.total.select)
+                    for s in self._histogram_labels(labels, hot, none)]
         error = self.svc.metric(slo.error.metric)
         if error.name == total.name:
-            labels = self._outside(error, (*slo.error.select, *slo.total.select))
-            return [] if labels is None else self._counter(error.name, labels, hot)
-        err_labels = self._outside(error, slo.error.select)
-        total_labels = self._outside(total, slo.total.select)
-        out = [] if err_labels is None else self._counter(error.name, err_labels, hot)
-        return out + ([] if total_labels is None else
-                      self._counter(total.name, total_labels, hot))
+            return [s for labels in self._outside(error, (*slo.error.select, *slo.total.select))
+                    for s in self._counter(error.name, labels, hot)]
+        return ([s for labels in self._outside(error, slo.error.select)
+                 for s in self._counter(error.name, labels, hot)]
+                + [s for labels in self._outside(total, slo.total.select)
+                   for s in self._counter(total.name, labels, hot)])
 
     def series(self, phases: Sequence[Phase], decoys: bool = False, scope: bool = False
                ) -> list[Series]:
@@ -359,7 +355,7 @@ class SloProver:
             f"{slo.name}: recorded series after 30m busy, 10m idle, 30m quiet and worse "
             "(ratios weighted by traffic, none NaN)",
             [Phase(30, r, self.burn(0.5)), Phase(10, 0.0, 0.0), Phase(30, r / 10, self.burn(4))],
-            [70 * MINUTE], values_at=70 * MINUTE)
+            [70 * MINUTE], scope=True, values_at=70 * MINUTE)
         out.append(known)
         return out
 

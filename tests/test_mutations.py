@@ -112,10 +112,34 @@ MUTATIONS: list[tuple[str, ...] | tuple[str, str, str, str, int]] = [
     ("checkout", 'sum(absent(checkout_duration_seconds_count{method="POST"}))',
      'absent(checkout_duration_seconds_count{method="POST"})',
      "SLI absent keeps absent()'s method label"),
+    # Recorded rates under a selector carry `service`: an alert reading one without it
+    # would sum another service's recording of the same metric (shop and cart share
+    # http_requests_total in the golden case `selectors`).
+    ("codehub", 'coordinator_type_le:codehub_coordinator_tick_duration_seconds_bucket:rate5m'
+     '{service="codehub"}', "coordinator_type_le:codehub_coordinator_tick_duration_seconds"
+     "_bucket:rate5m", "recorded buckets read without service"),
+    ("codehub", 'all:codehub_coordinator_wc_cas_failures_total:rate5m{service="codehub"}',
+     "all:codehub_coordinator_wc_cas_failures_total:rate5m", "recorded rate read without service"),
+    ("shop", 'sum by (method) (method:http_requests_total:rate5m{service="shop"})',
+     "sum by (method) (method:http_requests_total:rate5m)",
+     "ratio denominator read without service"),
+    ("shop", 'code_method:http_requests_total:rate5m{code=~"5..",service="shop"}',
+     'code_method:http_requests_total:rate5m{code=~"5.."}', "ratio numerator read without service"),
+    ("shop", 'sum(all:http_requests_total:rate5m{service="shop"}) < 1',
+     "sum(all:http_requests_total:rate5m) < 1", "rate below read without service"),
+    # One window's recording without the selector (the burn alerts AND two windows, so
+    # the recorded values themselves must show it).
+    ("codehub", 'sum(rate(codehub_coordinator_tick_total{job="codehub",status="error"}[5m]))',
+     'sum(rate(codehub_coordinator_tick_total{status="error"}[5m]))',
+     "SLO 5m errors recorded without the selector"),
+    ("codehub", 'sum(rate(codehub_coordinator_tick_total{job="codehub"}[1h]))',
+     "sum(rate(codehub_coordinator_tick_total[1h]))",
+     "SLO 1h total recorded without the selector"),
 ]
 # Services rendered from a golden case rather than specs/ (for shapes the examples lack,
 # such as an SLI select with an equality matcher).
-GOLDEN_SPECS = {"checkout": ROOT / "tests" / "golden" / "slos" / "specs"}
+GOLDEN_SPECS = {"checkout": ROOT / "tests" / "golden" / "slos" / "specs",
+                "shop": ROOT / "tests" / "golden" / "selectors" / "specs"}
 
 
 @pytest.fixture(scope="module")
