@@ -330,3 +330,22 @@ def _annotations(alert: str, labels: dict[str, str], value: float) -> dict[str, 
     doc = yaml.safe_load((OUT / "prometheus" / "cart.rules.yml").read_text())
     rule = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert)
     return {k: gotemplate.parse(t).render(labels, value) for k, t in rule["annotations"].items()}
+
+
+@pytest.mark.parametrize(("a", "b", "apart"), [
+    ({"job": "shop"}, {"job": "cart"}, True),
+    ({"job": "~shop-.*"}, {"job": "~cart-.*"}, True),
+    ({"job": "~(?i)shop.*"}, {"job": "~SHOP.*"}, False),  # SHOP-1 matches both
+    ({"job": "~shop.*"}, {"job": "~shopping.*"}, False),
+    ({"job": ["a", "b"]}, {"job": "!a"}, False),
+    ({"job": ["a", "b"]}, {"job": "c"}, True),
+    ({"job": "shop"}, {"namespace": "x"}, False),
+])
+def test_disjoint_selectors(a: dict[str, Any], b: dict[str, Any], apart: bool) -> None:
+    from mcgen.spec.matchers import disjoint
+
+    def parse(raw: dict[str, Any]) -> list[Matcher]:
+        return [Matcher.from_spec(k, v) for k, v in raw.items()]
+
+    assert disjoint(parse(a), parse(b)) is apart
+    assert disjoint(parse(b), parse(a)) is apart

@@ -59,7 +59,7 @@ def parse(b: Builder, metric: Metric | None, raw: Mapping[str, Any], path: JsonP
             elif not unknown and not any(matcher.matches(v) for v in declared.values):
                 b.error(at, f"{what} on '{label}' matches none of its allowed values",
                         "widen it; allowed: " + choices(declared.values))
-        if metric is not None and outside(matcher, metric.selector):
+        if metric is not None and disjoint([matcher], metric.selector):
             b.error(at, f"{what} {matcher} is outside the selector of {metric.name} "
                     f"({', '.join(str(m) for m in metric.selector if m.label == label)}), so "
                     "no series can match", f"drop '{label}' from {what} or change the selector")
@@ -179,11 +179,12 @@ def _prefix(matcher: Matcher) -> str:
     if matcher.op != "=~":
         return ""
     try:
-        parsed = list(sre.parse(matcher.value))
+        tree = sre.parse(matcher.value)
     except re.error:
         return ""
-    if any(str(op) == "BRANCH" for op, _ in parsed):
-        return ""
+    parsed = list(tree)
+    if tree.state.flags & re.IGNORECASE or any(str(op) == "BRANCH" for op, _ in parsed):
+        return ""  # (?i): `shop` and `SHOP` overlap
     out = []
     for op, av in parsed:
         if str(op) != "LITERAL":
