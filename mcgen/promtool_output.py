@@ -79,7 +79,7 @@ def parse_test(stderr: str, test_file: Path | None) -> Parsed:
                 entries.append([line])
         elif line.startswith("        ") and entries:
             entries[-1].append(line)
-        else:
+        elif line not in unparsed:  # a broken rules file is reported once per group
             unparsed.append(line)
     groups = _groups(test_file) if test_file is not None else []
     finder = _GroupFinder(groups)
