@@ -1,17 +1,25 @@
-"""Time mcgen on a synthetic fleet: 100 services x 10 metrics, every alert kind.
+"""Time mcgen on a synthetic fleet: 100 services x 10 metrics, every alert kind, 2 SLOs.
 
 Usage: .venv/bin/python bench/bench.py [--services N] [--runs N] [--keep DIR]
+                                       [--promtool-services N] [--check-services N]
 
 Writes deterministic (seeded) spec files to a temporary folder, then times the installed
 console script as a user would run it: `mcgen generate <specs> --out <dir>` (best and median
-of --runs, each into a fresh output folder) and `mcgen --help` (median of --help-runs).
+of --runs, each into a fresh output folder) against the floor measured in the same run (a
+Python that only loads the same YAML and writes the same bytes), `mcgen --help` (median of
+--help-runs), the CPU `promtool test rules` spends per alert rule on each engine found
+(promtool on PATH or $PROMTOOL, and .engines/trixie and .engines/sid), and the wall time of
+`mcgen check` on --check-services services (0 skips it).
 It reports against the targets and always exits 0: it informs, it does not gate.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,6 +35,27 @@ ROOT = Path(__file__).resolve().parent.parent
 METRICS_PER_SERVICE = 10
 TARGET_PER_1000_METRICS = 1.0  # seconds for `mcgen generate`, per 1,000 metrics
 TARGET_HELP = 0.3  # seconds for `mcgen --help`
+TARGET_FLOOR_FACTOR = 8.0  # `mcgen generate` CPU, as a multiple of the floor's
+TARGET_PROMTOOL_PER_ALERT = 0.050  # promtool CPU seconds per alert rule, each engine
+TARGET_CHECK_100 = 120.0  # seconds of wall time for `mcgen check` on 100 services
+ENGINES = (
+    ("2.x (PATH)", None),
+    ("2.53", ".engines/trixie/usr/bin/promtool"),
+    ("3.5", ".engines/sid/usr/bin/promtool"),
+)
+# Loads the specs as mcgen does (PyYAML's composed nodes) and writes the bytes `mcgen
+# generate` wrote: the cost no generator can go under.
+FLOOR = """
+import sys, yaml
+from pathlib import Path
+specs, source, dest = (Path(a) for a in sys.argv[1:4])
+for spec in sorted(specs.glob('*.yaml')):
+    yaml.compose(spec.read_text(encoding='utf-8'), Loader=yaml.SafeLoader)
+for path in sorted(p for p in source.rglob('*') if p.is_file()):
+    target = dest / path.relative_to(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(path.read_bytes())
+"""
 
 WORDS = [
     "billing",
@@ -255,6 +284,31 @@ def synth_service(rng: random.Random, index: int) -> Spec:
         "defaults": {"rate_window": "5m", "interval": "1m"},
         "dashboard": {"tags": ["bench"]},
         "metrics": metrics,
+        "slos": [
+            {
+                "name": "availability",
+                "objective": rng.choice([99.0, 99.5, 99.9]),
+                "sli": {
+                    "events": {
+                        "error": {
+                            "metric": f"{svc}_requests_total",
+                            "select": {"code_class": "5xx"},
+                        },
+                        "total": {"metric": f"{svc}_requests_total"},
+                    }
+                },
+            },
+            {
+                "name": "latency",
+                "objective": rng.choice([95.0, 99.0]),
+                "sli": {
+                    "latency": {
+                        "metric": f"{svc}_request_duration_seconds",
+                        "below": interior(rng, latency),
+                    }
+                },
+            },
+        ],
     }
     if rng.random() < 0.3:
         spec["environments"] = {
@@ -292,10 +346,93 @@ def write_specs(folder: Path, services: int, seed: int) -> int:
     return count
 
 
-def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
+def timed(
+    argv: list[str], env: dict[str, str] | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    seconds, _, done = timed_cpu(argv, env)
+    return seconds, done
+
+
+def timed_cpu(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """(wall seconds, CPU seconds of the command and its children, outcome)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    return time.perf_counter() - start, done
+    done = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=None if env is None else {**os.environ, **env},
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done
+
+
+def engines() -> list[tuple[str, str]]:
+    """(name, promtool) of every engine on this machine."""
+    found = []
+    for name, relative in ENGINES:
+        path = (
+            os.environ.get("PROMTOOL") or shutil.which("promtool")
+            if relative is None
+            else str(ROOT / relative)
+        )
+        if path and os.access(path, os.X_OK):
+            found.append((name, path))
+    return found
+
+
+def promtool_rows(out: Path, services: int) -> list[tuple[str, float, float, str, str]]:
+    """promtool CPU per alert rule on the first `services` test files, each engine."""
+    tests = sorted((out / "prometheus").glob("*.test.yml"))[:services]
+    alerts = sum(
+        (out / "prometheus" / t.name.replace(".test.yml", ".rules.yml"))
+        .read_text(encoding="utf-8")
+        .count("- alert:")
+        for t in tests
+    )
+    rows = []
+    for name, path in engines():
+        cpu_total, failed = 0.0, 0
+        for test in tests:
+            _, cpu, done = timed_cpu([path, "test", "rules", test.name], cwd=test.parent)
+            cpu_total += cpu
+            failed += done.returncode != 0
+        per = cpu_total / max(alerts, 1)
+        note = f" ({failed} FAILED)" if failed else ""
+        rows.append(
+            (
+                f"promtool {name} CPU/alert{note}",
+                per,
+                cpu_total,
+                f"< {TARGET_PROMTOOL_PER_ALERT * 1000:.0f}ms",
+                verdict(per, TARGET_PROMTOOL_PER_ALERT),
+            )
+        )
+    return rows
+
+
+def check_row(mcgen: str, work: Path, services: int, seed: int) -> str:
+    """`mcgen check` (validate, drift, promtool check and test) on `services` services."""
+    specs, out = work / "check-specs", work / "check-out"
+    shutil.rmtree(specs, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    write_specs(specs, services, seed)
+    _, done = timed([mcgen, "generate", str(specs), "--out", str(out)])
+    if done.returncode != 0:
+        return f"bench: `mcgen generate` for the check failed (exit {done.returncode})"
+    seconds, done = timed([mcgen, "check", str(specs), "--out", str(out)])
+    status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
+    target = TARGET_CHECK_100 * services / 100
+    return (
+        f"mcgen check, {services} services ({status}, {os.cpu_count()} cores): "
+        f"{seconds:.1f}s wall  target < {target:.0f}s  {verdict(seconds, target)}"
+    )
 
 
 def find_mcgen(explicit: str | None) -> str | None:
@@ -333,17 +470,31 @@ def run(args: argparse.Namespace) -> None:
         )
 
         times: list[float] = []
+        cpus: list[float] = []
         for attempt in range(args.runs):
             out = work / f"out-{attempt}"
             if out.exists():
                 shutil.rmtree(out)
-            seconds, done = timed([mcgen, "generate", str(specs), "--out", str(out)])
+            seconds, cpu, done = timed_cpu([mcgen, "generate", str(specs), "--out", str(out)])
             if done.returncode != 0:
                 print(f"bench: `mcgen generate` failed (exit {done.returncode}):")
                 print("\n".join((done.stderr or done.stdout).strip().splitlines()[:20]))
                 return
             times.append(seconds)
+            cpus.append(cpu)
         files, size = tree_size(work / "out-0")
+
+        floor_cpus: list[float] = []
+        for attempt in range(args.runs):
+            dest = work / f"floor-{attempt}"
+            shutil.rmtree(dest, ignore_errors=True)
+            _, cpu, done = timed_cpu(
+                [sys.executable, "-c", FLOOR, str(specs), str(work / "out-0"), str(dest)]
+            )
+            if done.returncode != 0:
+                print(f"bench: the floor failed: {done.stderr.strip()[-300:]}")
+                return
+            floor_cpus.append(cpu)
 
         help_times: list[float] = []
         for _ in range(args.help_runs):
@@ -356,6 +507,8 @@ def run(args: argparse.Namespace) -> None:
         per_k = 1000 / metrics
         best, median = min(times), statistics.median(times)
         help_best, help_median = min(help_times), statistics.median(help_times)
+        floor = statistics.median(floor_cpus)
+        factor = statistics.median(cpus) / floor if floor else math.inf
         rows = [
             (f"generate, {args.runs} runs", best, median, "", ""),
             (
@@ -365,6 +518,8 @@ def run(args: argparse.Namespace) -> None:
                 f"< {TARGET_PER_1000_METRICS:.3f}s",
                 verdict(median * per_k, TARGET_PER_1000_METRICS),
             ),
+            ("generate CPU", min(cpus), statistics.median(cpus), "", ""),
+            ("floor CPU (load + write)", min(floor_cpus), floor, "", ""),
             (
                 f"mcgen --help, {args.help_runs} runs",
                 help_best,
@@ -376,6 +531,21 @@ def run(args: argparse.Namespace) -> None:
         print(f"\n{'measurement':<30} {'best':>9} {'median':>9}  {'target':<10} verdict")
         for name, low, mid, target, word in rows:
             print(f"{name:<30} {low:>8.3f}s {mid:>8.3f}s  {target:<10} {word}")
+        print(
+            f"{'generate CPU / floor CPU':<30} {factor:>18.1f}x  "
+            f"{'<= ' + str(TARGET_FLOOR_FACTOR) + 'x':<10} "
+            f"{verdict(factor, TARGET_FLOOR_FACTOR + 1e-9)}"
+        )
+
+        if args.promtool_services:
+            count = min(args.promtool_services, args.services)
+            print(f"\npromtool test rules, CPU on {count} services' suites")
+            print(f"{'engine':<36} {'per alert':>10} {'total':>9}  {'target':<10} verdict")
+            for name, per, cpu_total, target, word in promtool_rows(work / "out-0", count):
+                print(f"{name:<36} {per * 1000:>8.0f}ms {cpu_total:>8.1f}s  {target:<10} {word}")
+
+        if args.check_services:
+            print(f"\n{check_row(mcgen, work, args.check_services, args.seed)}")
         print(
             f"\noutput: {files} files, {size / 1024:.0f} KiB per run"
             + (f"; kept in {work}" if args.keep else "")
@@ -392,11 +562,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed `mcgen generate` runs")
     parser.add_argument("--help-runs", type=int, default=10, help="timed `mcgen --help` runs")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the synthesis")
+    parser.add_argument(
+        "--promtool-services",
+        type=int,
+        default=3,
+        help="services whose suites promtool runs on each engine (0: none)",
+    )
+    parser.add_argument(
+        "--check-services", type=int, default=100, help="services `mcgen check` runs on (0: skip)"
+    )
     parser.add_argument("--mcgen", help="mcgen executable (default: .venv/bin/mcgen)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep specs and outputs")
     args = parser.parse_args()
     if args.services < 1 or args.runs < 1 or args.help_runs < 1:
         parser.error("--services, --runs and --help-runs must be at least 1")
+    if args.promtool_services < 0 or args.check_services < 0:
+        parser.error("--promtool-services and --check-services must be at least 0")
     try:
         run(args)
     except (OSError, subprocess.SubprocessError) as exc:

@@ -59,6 +59,10 @@ class Series:
     offset_ms: int = 0
 
     def values(self) -> tuple[float, ...]:
+        return self._values
+
+    @cached_property
+    def _values(self) -> tuple[float, ...]:
         out = _expand(self.start, self.step, self.count)
         for start, step, count in self.more:
             out += _expand(start, step, count)

@@ -22,6 +22,7 @@ from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Matcher
 from mcgen.queries import RateInput, inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
+from mcgen.spec import bounds
 from mcgen.spec.model import Alert, Metric, Model, Service
 from mcgen.targets.rules import alert_annotations, alert_labels
 
@@ -62,8 +63,7 @@ class Prover:
         self.instances = scenarios.INSTANCES[:1] if "instance" in {*alert.by, *pinned} \
             else scenarios.INSTANCES
         # Long enough for the slowest start (a rate warming up over its window) plus `for`.
-        horizon = alert.window.ms + alert.for_.ms + 3 * eval_ms + (
-            alert.stale_after.ms if alert.stale_after else 0)
+        horizon = bounds.horizon_ms(alert, eval_ms)  # validation bounds it
         self.steps = math.ceil(horizon / step) + 1
         self.end_ms = (self.steps * step) // eval_ms * eval_ms
         self.inputs = inputs(alert, metric)

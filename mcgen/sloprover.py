@@ -60,6 +60,11 @@ class Replay:
                  engine: Engine = V2) -> None:
         self.slo, self.series, self.eval_ms, self.engine = slo, series, eval_ms, engine
         self.times = list(range(0, end_ms + 1, eval_ms))
+        self._ordered = emulate.ordered(series)
+        # The series each selector picks, in iteration order: chosen once per replay, not
+        # at each of its evaluations.
+        self._picked: dict[tuple[str, tuple[Matcher, ...]], list[Series]] = {}
+        self._totals: dict[tuple[int, int], float | None] = {}  # a latency SLI's errors reuse
         self.errors5m = [self._or_zero(self.errors(t, BASE_WINDOW)) for t in self.times]
         self.total5m = [self._or_zero(self.total(t, BASE_WINDOW)) for t in self.times]
 
@@ -69,14 +74,22 @@ class Replay:
 
     def _sum_rate(self, name: str, matchers: Sequence[Matcher], t: int, w: Duration
                   ) -> float | None:
-        rates = [r for s in emulate.ordered(self.series) if s.matches(name, matchers, self.engine)
+        key = (name, tuple(matchers))
+        picked = self._picked.get(key)
+        if picked is None:
+            picked = [s for s in self._ordered if s.matches(name, matchers, self.engine)]
+            self._picked[key] = picked
+        rates = [r for s in picked
                  if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
         return emulate.total(rates)
 
     def total(self, t: int, w: Duration) -> float | None:
-        slo = self.slo
-        name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-        return self._sum_rate(name, slo.total.matchers, t, w)
+        key = (t, w.ms)
+        if key not in self._totals:
+            slo = self.slo
+            name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
+            self._totals[key] = self._sum_rate(name, slo.total.matchers, t, w)
+        return self._totals[key]
 
     def errors(self, t: int, w: Duration) -> float | None:
         slo = self.slo

@@ -14,7 +14,7 @@ from typing import Any
 from mcgen import conventions, gotemplate
 from mcgen.errors import Position, SpecProblem, shorten
 from mcgen.promql import Duration, Matcher
-from mcgen.spec import matchers
+from mcgen.spec import bounds, matchers
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.load import Document, JsonPath
 from mcgen.spec.model import (
@@ -278,6 +278,7 @@ class Builder:
         if kind == "absent_for" and "for" in raw:
             self.error(at("for"), "an absent_for alert takes no 'for'",
                        "remove it; absent_for is its 'for'", key=True)
+        bounds.alert(self, alert, raw, at)
         alert = dataclasses.replace(alert, overrides=self.overrides(metric, alert, raw, at))
         if kind in ("stale_after", "absent_for") and "overrides" in raw:
             self.error(at("overrides"), f"an {kind} alert takes no overrides",

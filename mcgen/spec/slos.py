@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from mcgen import burnrate, conventions
 from mcgen.errors import Position
 from mcgen.promql import Duration
-from mcgen.spec import matchers
+from mcgen.spec import bounds, matchers
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import AbsentAlert, BurnAlert, Metric, Selection, Slo
 
@@ -105,13 +105,15 @@ def _slo(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: J
     absent = _absent(b, raw["name"], alerting, (*path, "alerting", "absent"))
     if total is None:
         return None
-    return Slo(
+    slo = Slo(
         name=raw["name"], objective=objective, period=period,
         description=raw.get("description"), sli=kind, total=total, error=error, bound=bound,
         alert_name=alerting.get("name", conventions.slo_alert_name(b.data["service"],
                                                                    raw["name"])),
         alerts=alerts, labels=labels, min_traffic=alerting.get("min_traffic"),
         pos=b.pos(path), absent=absent)
+    bounds.slo(b, slo, path)
+    return slo
 
 
 def _absent(b: Builder, slo: str, alerting: dict[str, Any], path: JsonPath
