@@ -97,8 +97,8 @@ e2e: $(STAMP) promtool engines
 # The committed outputs, proven on each engine in turn.
 check: $(STAMP) promtool engines
 	$(BIN)/mcgen check
-	PROMTOOL=$(TRIXIE)/promtool $(BIN)/mcgen check
-	PROMTOOL=$(SID)/promtool $(BIN)/mcgen check
+	PROMTOOL=$(CURDIR)/$(TRIXIE)/promtool $(BIN)/mcgen check
+	PROMTOOL=$(CURDIR)/$(SID)/promtool $(BIN)/mcgen check
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py

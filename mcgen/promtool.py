@@ -57,10 +57,12 @@ class FileRun:
 
 
 def binary() -> str:
+    """PROMTOOL, else promtool on PATH. A relative PROMTOOL is taken from the working
+    directory mcgen was started in (promtool itself runs in the output folder)."""
     found = os.environ.get("PROMTOOL") or shutil.which("promtool")
     if not found:
         raise ToolError(f"promtool not found; {INSTALL_HINT}")
-    return found
+    return os.path.abspath(found) if os.sep in found else found
 
 
 def _exec(args: list[str], cwd: Path) -> tuple[int, str, str]:
@@ -68,7 +70,8 @@ def _exec(args: list[str], cwd: Path) -> tuple[int, str, str]:
         proc = subprocess.run([binary(), *args], cwd=cwd, capture_output=True, text=True,
                               timeout=TIMEOUT_S, check=False)
     except OSError as exc:
-        raise ToolError(f"cannot run promtool ({exc.strerror}); {INSTALL_HINT}") from exc
+        raise ToolError(f"cannot run promtool {binary()} ({exc.strerror}); {INSTALL_HINT}"
+                        ) from exc
     except subprocess.TimeoutExpired:
         return -1, "", f"promtool did not finish within {TIMEOUT_S} s"
     return proc.returncode, proc.stdout, proc.stderr

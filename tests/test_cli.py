@@ -298,6 +298,25 @@ def test_check_runs_promtool_per_file_when_fresh(project: Path, promtool_log: Pa
         assert f"generated/prometheus/{name}: ok (" in result.stdout
 
 
+def test_a_relative_promtool_path_is_taken_from_where_mcgen_runs(
+        project: Path, promtool_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PROMTOOL=.engines/sid/usr/bin/promtool mcgen check` (as `make check` runs it):
+    promtool runs in the output folder, the path is the user's (it failed in CI)."""
+    (project / "tools").mkdir()
+    (project / "fake-promtool").rename(project / "tools" / "promtool")
+    monkeypatch.setenv("PROMTOOL", "tools/promtool")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0, result.output
+    assert promtool_log.read_text().count("test rules") == 3
+
+
+def test_a_missing_promtool_is_named(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMTOOL", "/nonexistent/promtool")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 2, result.output
+    assert "/nonexistent/promtool" in result.stderr and "Traceback" not in result.output
+
+
 def test_check_names_the_failing_alert_check(shop: Path, promtool: str,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """A rule that no longer says what its tests prove (severity changed in the rules
