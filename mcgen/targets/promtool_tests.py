@@ -17,6 +17,8 @@ from mcgen.prover import Prover
 from mcgen.scenarios import Unprovable
 from mcgen.sloprover import SloProver
 from mcgen.spec.model import Model, Service
+from mcgen.targets import test_groups
+from mcgen.targets.rules import rules_document
 
 
 def _series_text(s: Series, interval_ms: int) -> dict[str, str]:
@@ -37,7 +39,9 @@ def _series_text(s: Series, interval_ms: int) -> dict[str, str]:
 
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:
-    problems, groups = [], []
+    problems: list[SpecProblem] = []
+    units: list[test_groups.Unit] = []
+    readers = test_groups.Readers(rules_document(svc, model))
     eval_ms = svc.interval.ms if svc.interval else 60_000
     for metric in svc.metrics:
         for alert in metric.alerts:
@@ -51,13 +55,13 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 continue
             for case in cases:
                 interval = case.interval_ms or prover.timing.step_ms
-                groups.append({
+                units.append(test_groups.unit({
                     "name": case.name,
                     "interval": str(promql.Duration(interval)),
                     "input_series": [_series_text(s, interval)
                                      for s in emulate.ordered(case.series)],
                     "alert_rule_test": case.checks,
-                })
+                }, [s.name for s in case.series], readers))
     for slo in svc.slos:
         try:
             slo_cases = [*SloProver(svc, model, slo).cases(), *sloabsent.cases(svc, model, slo)]
@@ -74,7 +78,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 group["alert_rule_test"] = sc.alert_checks
             if sc.expr_checks:
                 group["promql_expr_test"] = sc.expr_checks
-            groups.append(group)
+            units.append(test_groups.unit(group, [s.name for s in sc.series], readers))
     rules_file = conventions.rules_path(svc.name).rsplit("/", 1)[-1]
     # Recording groups first, as a running Prometheus settles to; promtool would
     # otherwise evaluate the groups in random order.
@@ -82,7 +86,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
     if svc.slos:
         order.insert(1, conventions.slo_group(svc.name))
     doc = {"rule_files": [rules_file], "evaluation_interval": str(promql.Duration(eval_ms)),
-           "group_eval_order": order, "tests": groups}
+           "group_eval_order": order, "tests": test_groups.pack(units)}
     return doc, problems
 
 
