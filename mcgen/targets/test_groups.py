@@ -1,115 +1,282 @@
 """Test cases that share a timeline. promtool evaluates every rule of the file at every
 evaluation of every test group, up to the group's last check, so a suite costs about
-groups x horizon x rules (issue 13). Cases whose series no other case's checks can see
-therefore run in one group: a case joins a group when none of its series' names is read
-by the group's checks, none of the group's series' names is read by its own checks, and
-no series name is in both (so every check sees exactly the series it was proven with,
-and no series is loaded twice). What a check can see is what its alert's expression,
-or its expression, names, through every recording rule it reads."""
+rules x (evaluations of all groups) (issue 13). Cases therefore share test groups, two
+ways, and every check still sees exactly the series it was proven with:
+
+* side by side, from t=0, when no check of one can see a series of the other;
+* one after the other, on series that one case's checks could see: the later case
+  starts once the earlier one's samples can no longer reach any check (their range or
+  lookback, through recording rules, has passed, plus an evaluation with nothing, so
+  every alert is back to inactive). Only a time-invariant case can start later: what it
+  reads must not depend on the clock or on series being absent (test_reads.py); such a
+  case sees, from its start, the same empty past it was proven on at t=0.
+
+A series both cases hold is written once, its samples in each case's slots and `_`
+between. Cases that must start at 0 are placed first, then the others, longest first;
+each case goes where it adds the fewest evaluations (a new group costs its own horizon
+and promtool's set-up of a group)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import promql
+from mcgen.promql import Matcher
+from mcgen.targets.test_reads import Read, Readers
+
+NEW_GROUP_EVALUATIONS = 5  # promtool's set-up of a group, in rule evaluations (measured)
+
+
+@dataclass(frozen=True)
+class Held:
+    """An input series of a case: its text and when its samples are, from the case's
+    start."""
+
+    key: str  # the series' selector text: one promtool series per key
+    name: str
+    labels: dict[str, str]
+    values: str  # promtool's value notation, from the case's first slot
+    slots: int  # sampling slots `values` fills
+    first_ms: int
+    last_ms: int
 
 
 @dataclass
 class Unit:
-    """One case's test group, and what it holds and what its checks read."""
+    """One case's test group, what it holds, what its checks read, and its last check."""
 
-    group: dict[str, Any]
-    names: frozenset[str]  # names of its input series
-    reads: frozenset[str]  # series names its checks can see (among every case's)
-    horizon_ms: int  # its last check
+    group: dict[str, Any]  # name, interval and checks (input series come from `held`)
+    held: list[Held]
+    reads: tuple[Read, ...]
+    clocked: bool
+    horizon_ms: int
+
+
+def unit(group: dict[str, Any], held: list[Held], readers: Readers) -> Unit:
+    checks = [*group.get("alert_rule_test", ()), *group.get("promql_expr_test", ())]
+    horizon = max((promql.Duration.parse(str(c["eval_time"])).ms for c in checks), default=0)
+    reaches = [readers.of_alert(str(c["alertname"])) for c in group.get("alert_rule_test", ())]
+    reaches += [readers.of_expr(str(c["expr"])) for c in group.get("promql_expr_test", ())]
+    longest: dict[tuple[str | None, tuple[Matcher, ...]], int] = {}
+    for reach in reaches:
+        for r in reach.reads:
+            key = (r.name, r.matchers)
+            longest[key] = max(longest.get(key, 0), r.tail_ms)
+    reads = tuple(Read(name, matchers, tail) for (name, matchers), tail in longest.items())
+    return Unit(group, held, reads, any(reach.clocked for reach in reaches), horizon)
 
 
 @dataclass
-class _Packed:
-    members: list[Unit] = field(default_factory=lambda: [])
-    names: set[str] = field(default_factory=lambda: set())
-    reads: set[str] = field(default_factory=lambda: set())
-
-    def admits(self, unit: Unit) -> bool:
-        return not (unit.names & self.names or unit.names & self.reads
-                    or unit.reads & self.names)
-
-    def add(self, unit: Unit) -> None:
-        self.members.append(unit)
-        self.names |= unit.names
-        self.reads |= unit.reads
+class _Combined:
+    members: list[Unit]
+    values: dict[str, set[str]]  # labels that keep the members apart: values taken
+    keys: set[str]
 
 
-class Readers:
-    """The text an alert or an expression reads, recording rules expanded."""
-
-    def __init__(self, rules_doc: Mapping[str, Any]) -> None:
-        self.exprs = {str(r.get("alert") or r["record"]): str(r["expr"])
-                      for g in rules_doc["groups"] for r in g["rules"]}
-        self.records = [str(r["record"]) for g in rules_doc["groups"] for r in g["rules"]
-                        if "record" in r]
-
-    def text(self, expr: str) -> str:
-        seen: set[str] = set()
-        parts, todo = [expr], [expr]
-        while todo:
-            current = todo.pop()
-            for record in self.records:
-                if record not in seen and record in current:
-                    seen.add(record)
-                    parts.append(self.exprs[record])
-                    todo.append(self.exprs[record])
-        return "\n".join(parts)
-
-    def of_group(self, group: Mapping[str, Any]) -> str:
-        texts = [self.text(self.exprs.get(str(c["alertname"]), str(c["alertname"])))
-                 for c in group.get("alert_rule_test", ())]
-        texts += [self.text(str(c["expr"])) for c in group.get("promql_expr_test", ())]
-        return "\n".join(texts)
-
-
-def unit(group: dict[str, Any], names: Sequence[str], readers: Readers) -> Unit:
-    checks = [*group.get("alert_rule_test", ()), *group.get("promql_expr_test", ())]
-    horizon = max((promql.Duration.parse(str(c["eval_time"])).ms for c in checks), default=0)
-    # `reads` holds the whole text for now; pack() narrows it to series names.
-    return Unit(group, frozenset(names), frozenset([readers.of_group(group)]), horizon)
-
-
-def pack(units: Sequence[Unit]) -> list[dict[str, Any]]:
-    """The test groups: longest horizon first, each case in the first group that admits
-    it (a shorter case rides along for free) with the same sampling interval."""
-    every = set().union(*(u.names for u in units)) if units else set()
-    narrowed = [Unit(u.group, u.names, frozenset(n for n in every
-                                                 if any(n in text for text in u.reads)),
-                     u.horizon_ms) for u in units]
-    order = sorted(range(len(narrowed)), key=lambda i: -narrowed[i].horizon_ms)
-    packs: list[tuple[str, _Packed, list[int]]] = []
-    for i in order:
-        u = narrowed[i]
-        interval = str(u.group["interval"])
-        found = next(((p, at) for iv, p, at in packs if iv == interval and p.admits(u)), None)
-        if found is None:
-            found = (_Packed(), [])
-            packs.append((interval, *found))
-        found[0].add(u)
-        found[1].append(i)
-    # Written in the cases' own order (a case alone keeps its place and its text).
-    ordered = sorted(((sorted(at), p) for _, p, at in packs), key=lambda pair: pair[0][0])
-    return [_merged([narrowed[i] for i in at]) for at, _ in ordered]
+def combine(units: Sequence[Unit], readers: Readers) -> list[Unit]:
+    """Cases of one alert whose checks fall at the same instants become one case when the
+    series the alert sees differ in a label its expression keeps apart (each case's own
+    values of it): at each check, the alerts of all of them. Fire cases of one alert for
+    five routes run as one; so do its quiet cases."""
+    slots: list[Unit | _Combined] = []
+    open_: dict[tuple[str, tuple[str, ...], str], list[_Combined]] = {}
+    for u in units:
+        key = _combinable(u)
+        if key is None:
+            slots.append(u)
+            continue
+        kept = readers.apart(key[0])
+        seen = [h for h in u.held if any(r.sees(h.name, h.labels) for r in u.reads)]
+        labels = {k for h in seen for k in h.labels} if seen else set()
+        values = {k: {h.labels.get(k, "") for h in seen} for k in labels if kept.has(k)}
+        keys = {h.key for h in u.held}
+        for c in open_.get(key, []):
+            apart = {k: c.values[k] | v for k, v in values.items()
+                     if k in c.values and not c.values[k] & v}
+            if apart and not keys & c.keys:
+                c.members.append(u)
+                c.values, c.keys = apart, c.keys | keys
+                break
+        else:
+            if values:
+                c = _Combined([u], values, keys)
+                open_.setdefault(key, []).append(c)
+                slots.append(c)
+            else:
+                slots.append(u)
+    return [s if isinstance(s, Unit) else _joined(s.members) for s in slots]
 
 
-def _merged(members: Sequence[Unit]) -> dict[str, Any]:
+def _combinable(u: Unit) -> tuple[str, tuple[str, ...], str] | None:
+    """(alert, check instants, interval) of a case that checks one alert only."""
+    alerts = u.group.get("alert_rule_test", ())
+    names = {str(c["alertname"]) for c in alerts}
+    if len(names) != 1 or u.group.get("promql_expr_test"):
+        return None
+    return names.pop(), tuple(str(c["eval_time"]) for c in alerts), str(u.group["interval"])
+
+
+def _joined(members: Sequence[Unit]) -> Unit:
     if len(members) == 1:
-        return members[0].group
+        return members[0]
+    first = members[0]
+    checks = [{**c, "exp_alerts": [a for m in members
+                                   for a in m.group["alert_rule_test"][i]["exp_alerts"]]}
+              for i, c in enumerate(first.group["alert_rule_test"])]
+    group = {"name": " + ".join(str(m.group["name"]) for m in members),
+             "interval": first.group["interval"], "alert_rule_test": checks}
+    return Unit(group, [h for m in members for h in m.held], first.reads, first.clocked,
+                first.horizon_ms)
+
+
+@dataclass
+class _Group:
+    interval_ms: int
+    step_ms: int  # starts fall on sampling slots and rule evaluations alike
+    members: list[tuple[int, Unit, int]] = field(default_factory=lambda: [])  # index, unit, start
+    horizon_ms: int = 0
+
+    def earliest(self, i: int, u: Unit, meets: _Meets) -> int | None:
+        """The earliest start of case `i` that no member conflicts with."""
+        banned = [(at + lo, at + hi) for j, _, at in self.members
+                  for lo, hi in meets.banned(i, j, self.interval_ms)]
+        start, moved = 0, True
+        while moved:
+            moved = False
+            for lo, hi in banned:
+                if lo <= start <= hi:
+                    start = (hi // self.step_ms + 1) * self.step_ms
+                    moved = True
+        if u.clocked and start != 0:
+            return None
+        return start
+
+
+class _Meets:
+    """Where two cases would meet: the starts of one, relative to the other's, at which a
+    check of one sees a sample of the other, or a series both hold has samples of both
+    too close. Each a hull (one interval per kind), computed once per pair."""
+
+    def __init__(self, units: Sequence[Unit], eval_ms: int) -> None:
+        self.units, self.eval_ms = units, eval_ms
+        self.held = [_by_name(u.held) for u in units]
+        self.keys = [{h.key: h for h in u.held} for u in units]
+        self.memo: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.sees: dict[tuple[str | None, tuple[Matcher, ...], str], bool] = {}
+
+    def banned(self, i: int, j: int, interval_ms: int) -> list[tuple[int, int]]:
+        if (i, j) not in self.memo:
+            self.memo[i, j] = self._banned(i, j, interval_ms)
+        return self.memo[i, j]
+
+    def _seen(self, reader: int, holder: int) -> tuple[int, int] | None:
+        """(first, last + tail) of the holder's samples the reader's checks can see."""
+        first, last = None, None
+        held = self.held[holder]
+        for r in self.units[reader].reads:
+            for h in held.get(r.name, ()) if r.name is not None else \
+                    [h for hs in held.values() for h in hs]:
+                key = (r.name, r.matchers, h.key)
+                if key not in self.sees:
+                    self.sees[key] = r.sees(h.name, h.labels)
+                if self.sees[key]:
+                    first = h.first_ms if first is None else min(first, h.first_ms)
+                    end = h.last_ms + r.tail_ms
+                    last = end if last is None else max(last, end)
+        return None if first is None or last is None else (first, last)
+
+    def _banned(self, i: int, j: int, interval_ms: int) -> list[tuple[int, int]]:
+        u, v, e = self.units[i], self.units[j], self.eval_ms
+        out = []
+        if (seen := self._seen(i, j)) is not None:  # u's checks see v's samples
+            out.append((seen[0] - u.horizon_ms, seen[1] + e))
+        if (seen := self._seen(j, i)) is not None:  # v's checks see u's samples
+            out.append((-seen[1] - e, v.horizon_ms - seen[0]))
+        shared = [(h, self.keys[j][h.key]) for h in u.held if h.key in self.keys[j]]
+        if shared:  # slots apart, an evaluation between
+            out.append((min(-h.slots * interval_ms for h, _ in shared) - e + 1,
+                        max(o.slots * interval_ms for _, o in shared) + e - 1))
+        return out
+
+
+def _by_name(held: Sequence[Held]) -> dict[str, list[Held]]:
+    out: dict[str, list[Held]] = {}
+    for h in held:
+        out.setdefault(h.name, []).append(h)
+    return out
+
+
+def pack(units: Sequence[Unit], eval_ms: int) -> list[dict[str, Any]]:
+    """The test groups: cases that must start at 0 placed first, then the others;
+    longest first."""
+    groups: list[_Group] = []
+    meets = _Meets(units, eval_ms)
+    order = sorted(range(len(units)), key=lambda i: (not units[i].clocked,
+                                                     -units[i].horizon_ms))
+    for i in order:
+        u = units[i]
+        interval = promql.Duration.parse(str(u.group["interval"])).ms
+        best: tuple[int, _Group | None, int] = (u.horizon_ms + NEW_GROUP_EVALUATIONS * eval_ms,
+                                                None, 0)
+        for g in groups:
+            if g.interval_ms != interval:
+                continue
+            start = g.earliest(i, u, meets)
+            if start is None:
+                continue
+            cost = max(0, start + u.horizon_ms - g.horizon_ms)
+            if cost < best[0]:
+                best = (cost, g, start)
+        _, chosen, start = best
+        if chosen is None:
+            chosen = _Group(interval, math.lcm(interval, eval_ms))
+            groups.append(chosen)
+        chosen.members.append((i, u, start))
+        chosen.horizon_ms = max(chosen.horizon_ms, start + u.horizon_ms)
+    # Written in the cases' own order (a case alone keeps its place and its text).
+    for g in groups:
+        g.members.sort(key=lambda m: m[0])
+    groups.sort(key=lambda g: g.members[0][0])
+    return [_merged(g) for g in groups]
+
+
+def _shifted(checks: Sequence[dict[str, Any]], by_ms: int) -> list[dict[str, Any]]:
+    if not by_ms:
+        return list(checks)
+    out = []
+    for c in checks:
+        at = promql.Duration.parse(str(c["eval_time"])).ms + by_ms
+        out.append({**c, "eval_time": str(promql.Duration(at))})
+    return out
+
+
+def _merged(g: _Group) -> dict[str, Any]:
+    members = [(u, at) for _, u, at in g.members]
+    series: dict[str, list[tuple[int, Held]]] = {}
+    for u, at in members:
+        for h in u.held:
+            series.setdefault(h.key, []).append((at // g.interval_ms, h))
+    inputs = []
+    for key, parts in series.items():
+        tokens, filled = [], 0
+        for slot, h in sorted(parts, key=lambda p: p[0]):
+            assert slot >= filled, f"samples of {key} overlap"
+            if slot > filled:
+                tokens.append("_" if slot - filled == 1 else f"_x{slot - filled}")
+            tokens.append(h.values)
+            filled = slot + h.slots
+        inputs.append({"series": key, "values": " ".join(tokens)})
+    first = members[0][0].group
     out: dict[str, Any] = {
-        "name": " + ".join(str(m.group["name"]) for m in members),
-        "interval": members[0].group["interval"],
-        "input_series": [s for m in members for s in m.group["input_series"]],
+        "name": " + ".join(str(u.group["name"]) for u, _ in members),
+        "interval": first["interval"],
+        "input_series": inputs,
     }
-    alerts = [c for m in members for c in m.group.get("alert_rule_test", ())]
-    exprs = [c for m in members for c in m.group.get("promql_expr_test", ())]
+    alerts = [c for u, at in members for c in _shifted(u.group.get("alert_rule_test", ()), at)]
+    exprs = [c for u, at in members for c in _shifted(u.group.get("promql_expr_test", ()), at)]
     if alerts:
         out["alert_rule_test"] = alerts
     if exprs:
