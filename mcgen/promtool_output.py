@@ -40,7 +40,7 @@ class Failure:
     subject: str  # `alert X`, `expr Y`, `rule Z`
     at: str | None  # evaluation time, or line:col in a rules file
     detail: str  # what was expected and got, or promtool's error, on one line
-    group_kind: str = "test group"  # or "rule group"
+    group_kind: str = "test group"  # or "rule group", or "case(s)" of a shared test group
 
     def line(self) -> str:
         where = f"{self.group_kind} \"{self.group}\": " if self.group is not None else ""
@@ -120,16 +120,36 @@ def _entry(lines: list[str], finder: _GroupFinder) -> Failure | None:
         group, head, body = named.group(1), body[0], body[1:]
     if (m := _ALERT.match(head)) is not None:
         name, at = m.group(1), m.group(2)
-        group = finder.find(group, "alerts", name, at)
-        return Failure(group, f"alert {name}", at, _alerts_detail(body))
+        group, kind = _case(finder.find(group, "alerts", name, at), name, "\n".join(body))
+        return Failure(group, f"alert {name}", at, _alerts_detail(body), kind)
     if (m := _EXPR.match(head)) is not None:
         expr, at, err = _unquote(m.group(1)), m.group(2), m.group(3)
-        group = finder.find(None, "exprs", expr, at)
+        group, kind = _case(finder.find(None, "exprs", expr, at), None, expr)
         detail = f"error: {err}" if err else _expr_detail(body)
-        return Failure(group, f"expr {expr}", at, detail)
+        return Failure(group, f"expr {expr}", at, detail, kind)
     if (m := _RULE.match(head)) is not None and not body:
         return Failure(None, f"rule {m.group(1)}", m.group(2), f"error: {m.group(3)}")
     return None
+
+
+_SLO = re.compile(r'slo="((?:[^"\\]|\\.)*)"')
+
+
+def _case(group: str | None, alert: str | None, text: str) -> tuple[str | None, str]:
+    """The failing case, where several share a test group (`A + B + ...`, in mcgen's
+    files): the cases of the failing alert (`<alert> fires ...`), or of its SLO
+    (`<slo>: ...`, the SLO named by the labels or the expression)."""
+    if group is None or " + " not in group:
+        return group, "test group"
+    parts = group.split(" + ")
+    mine = [p for p in parts if alert is not None and p.startswith(alert + " ")]
+    if not mine:
+        slos = set(_SLO.findall(text))
+        mine = [p for p in parts if any(p.startswith(f"{slo}: ") for slo in slos)]
+        mine = [p for p in mine if alert is not None and alert in p] or mine
+    if not mine or len(mine) == len(parts):
+        return group, "test group"
+    return " + ".join(mine), "case" if len(mine) == 1 else "cases"
 
 
 def _unquote(text: str) -> str:

@@ -101,3 +101,28 @@ def test_what_cannot_be_read_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyP
     shown = "\n".join(run.lines())
     assert ("t.yml: promtool: panic: something odd" in shown) == bool(stderr)
     assert ("t.yml: promtool: on stdout" in shown) == (not stderr)
+
+
+def test_a_failing_case_is_named_inside_its_shared_group(tmp_path: Path, promtool: str) -> None:
+    """mcgen runs several cases in one test group (`A + B + ...`): a failure names the
+    case of the failing alert, or of the SLO its labels or expression name, not the
+    whole group."""
+    rules = {"groups": [{"name": "g", "rules": [
+        {"record": "slo:ratio", "expr": "sum(up)", "labels": {"slo": "avail"}},
+        {"alert": "Down", "expr": "up == 0", "labels": {"severity": "warning"}},
+        {"alert": "Burn", "expr": 'slo:ratio{slo="avail"} >= 0', "labels": {"slo": "avail"}},
+    ]}]}
+    group = "Down fires when down (instance=x) + Up stays quiet + avail: fast burn + lat: slow"
+    tests = {"rule_files": ["r.yml"], "evaluation_interval": "1m", "tests": [
+        {"name": group, "interval": "1m", "input_series": [DOWN],
+         "alert_rule_test": [_alert("5m"),
+                             {"eval_time": "5m", "alertname": "Burn", "exp_alerts": []}],
+         "promql_expr_test": [{"expr": 'slo:ratio{slo="avail"}', "eval_time": "5m",
+                               "exp_samples": []}]}]}
+    (tmp_path / "r.yml").write_text(yaml.safe_dump(rules))
+    (tmp_path / "t.yml").write_text(yaml.safe_dump(tests))
+    (run,) = runner.run_each("test", [(Path("t.yml"), "prom/t.yml")], tmp_path)
+    assert [f.line().split(":")[0] for f in run.failures] == [
+        'case "Down fires when down (instance=x)"',
+        'case "avail', 'case "avail']  # "avail: fast burn": the line goes on after a colon
+    assert [f.group for f in run.failures][1:] == ["avail: fast burn"] * 2
