@@ -21,7 +21,7 @@ from conftest import engine_major
 from mcgen import emulate, promql
 from mcgen.emulate import V2, V3, Engine, Series
 from mcgen.promql import Duration, Matcher
-from mcgen.targets.promtool_tests import _held
+from mcgen.targets.test_groups import input_series
 
 MINUTE = 60_000
 
@@ -100,8 +100,7 @@ def _suite(tmp_path: Path, checks: list[dict[str, Any]]) -> Path:
         names = set(series)
         mine = [c for c in checks if any(n in c["expr"] for n in names)]
         groups.append({"interval": str(Duration(interval)),
-                       "input_series": [{"series": h.key, "values": h.values}
-                                        for h in (_held(s, interval) for s in series.values())],
+                       "input_series": [input_series(s, interval) for s in series.values()],
                        "promql_expr_test": mine})
     suite = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": groups}
     path = tmp_path / "canary.test.yml"

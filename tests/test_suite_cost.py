@@ -11,9 +11,10 @@ from typing import Any
 
 import yaml
 
-from mcgen import api, promql, write
+from mcgen import api, write
 from mcgen import promtool as mcgen_promtool
-from mcgen.promql import Duration, Matcher
+from mcgen.emulate import Series
+from mcgen.promql import Duration
 from mcgen.targets import test_groups, test_reads
 
 
@@ -81,9 +82,7 @@ MIN = 60_000
 def _unit(name: str, alert: str, held: list[tuple[str, dict[str, str]]], minutes: int,
           last_check: int) -> test_groups.Unit:
     readers = test_reads.Readers(RULES, MIN)
-    series = [test_groups.Held(promql.selector(n, [Matcher(k, "=", v) for k, v in lb.items()]),
-                               n, lb, f"0+1x{minutes}", minutes + 1, 0, minutes * MIN)
-              for n, lb in held]
+    series = [Series(n, tuple(sorted(lb.items())), 0.0, 1.0, minutes, MIN) for n, lb in held]
     group = {"name": name, "interval": "1m",
              "alert_rule_test": [{"eval_time": f"{last_check}m", "alertname": alert,
                                   "exp_alerts": []}]}

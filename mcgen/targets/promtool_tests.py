@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcgen import conventions, emulate, promql, sloabsent, yamlout
-from mcgen.emulate import Series
 from mcgen.errors import SpecError, SpecProblem
-from mcgen.promql import Matcher
 from mcgen.prover import Prover
 from mcgen.scenarios import Unprovable
 from mcgen.sloprover import SloProver
@@ -20,26 +18,6 @@ from mcgen.spec.model import Model, Service
 from mcgen.targets import test_groups
 from mcgen.targets.rules import rules_document
 from mcgen.targets.test_reads import Readers
-
-
-def _held(s: Series, interval_ms: int) -> test_groups.Held:
-    """promtool's input series, sampled every `interval_ms` of the group: compact
-    `a+bxn` segments, or each value in its slot with `_` between when the samples sit
-    off the group's grid (shifted between rule evaluations)."""
-    matchers = [Matcher(k, "=", v) for k, v in s.labels]
-    samples = len(s.values())
-    if s.offset_ms == 0 and s.interval_ms == interval_ms:
-        segments = [(s.start, s.step, s.count), *s.more]
-        values = " ".join(f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments)
-        slots = samples
-    else:
-        tokens = ["_"] * (s.offset_ms // interval_ms)
-        for i, value in enumerate(s.values()):
-            tokens += ["_"] * (s.interval_ms // interval_ms - 1 if i else 0)
-            tokens.append(promql.number(value))
-        values, slots = " ".join(tokens), len(tokens)
-    return test_groups.Held(promql.selector(s.name, matchers), s.name, dict(s.labels), values,
-                            slots, s.offset_ms, s.offset_ms + (samples - 1) * s.interval_ms)
 
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:
@@ -63,7 +41,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                     "name": case.name,
                     "interval": str(promql.Duration(interval)),
                     "alert_rule_test": case.checks,
-                }, [_held(s, interval) for s in emulate.ordered(case.series)], readers))
+                }, emulate.ordered(case.series), readers))
     for slo in svc.slos:
         try:
             slo_cases = [*SloProver(svc, model, slo).cases(), *sloabsent.cases(svc, model, slo)]
@@ -79,7 +57,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
             if sc.expr_checks:
                 group["promql_expr_test"] = sc.expr_checks
             units.append(test_groups.unit(
-                group, [_held(s, sc.interval_ms) for s in emulate.ordered(sc.series)], readers))
+                group, emulate.ordered(sc.series), readers))
     rules_file = conventions.rules_path(svc.name).rsplit("/", 1)[-1]
     # Recording groups first, as a running Prometheus settles to; promtool would
     # otherwise evaluate the groups in random order.

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import promql
+from mcgen.emulate import Series
 from mcgen.promql import Matcher
 from mcgen.targets.test_reads import Read, Readers
 
@@ -32,16 +33,48 @@ NEW_GROUP_EVALUATIONS = 5  # promtool's set-up of a group, in rule evaluations (
 
 @dataclass(frozen=True)
 class Held:
-    """An input series of a case: its text and when its samples are, from the case's
-    start."""
+    """An input series of a case, and when its samples are, from the case's start."""
 
+    series: Series
     key: str  # the series' selector text: one promtool series per key
-    name: str
-    labels: dict[str, str]
-    values: str  # promtool's value notation, from the case's first slot
-    slots: int  # sampling slots `values` fills
     first_ms: int
     last_ms: int
+
+    @property
+    def name(self) -> str:
+        return self.series.name
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return self.series.label_map
+
+
+def held(s: Series) -> Held:
+    matchers = [Matcher(k, "=", v) for k, v in s.labels]
+    return Held(s, promql.selector(s.name, matchers), s.offset_ms,
+                s.offset_ms + (len(s.values()) - 1) * s.interval_ms)
+
+
+def values(s: Series, interval_ms: int) -> tuple[list[str], int]:
+    """promtool's value notation of a series in a group sampled every `interval_ms`, from
+    the series' own t=0, and the sampling slots it fills: compact `a+bxn` segments, or
+    each value in its slot with `_` between where the series is sampled less often than
+    the group or sits off its grid (shifted between rule evaluations)."""
+    if s.offset_ms == 0 and s.interval_ms == interval_ms:
+        segments = [(s.start, s.step, s.count), *s.more]
+        return ([f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments],
+                len(s.values()))
+    assert s.offset_ms % interval_ms == 0 and s.interval_ms % interval_ms == 0
+    tokens = ["_"] * (s.offset_ms // interval_ms)
+    for i, value in enumerate(s.values()):
+        tokens += ["_"] * (s.interval_ms // interval_ms - 1 if i else 0)
+        tokens.append(promql.number(value))
+    return tokens, len(tokens)
+
+
+def input_series(s: Series, interval_ms: int) -> dict[str, str]:
+    tokens, _ = values(s, interval_ms)
+    return {"series": held(s).key, "values": " ".join(tokens)}
 
 
 @dataclass
@@ -54,8 +87,12 @@ class Unit:
     clocked: bool
     horizon_ms: int
 
+    @property
+    def interval_ms(self) -> int:
+        return promql.Duration.parse(str(self.group["interval"])).ms
 
-def unit(group: dict[str, Any], held: list[Held], readers: Readers) -> Unit:
+
+def unit(group: dict[str, Any], series: Sequence[Series], readers: Readers) -> Unit:
     checks = [*group.get("alert_rule_test", ()), *group.get("promql_expr_test", ())]
     horizon = max((promql.Duration.parse(str(c["eval_time"])).ms for c in checks), default=0)
     reaches = [readers.of_alert(str(c["alertname"])) for c in group.get("alert_rule_test", ())]
@@ -66,7 +103,8 @@ def unit(group: dict[str, Any], held: list[Held], readers: Readers) -> Unit:
             key = (r.name, r.matchers)
             longest[key] = max(longest.get(key, 0), r.tail_ms)
     reads = tuple(Read(name, matchers, tail) for (name, matchers), tail in longest.items())
-    return Unit(group, held, reads, any(reach.clocked for reach in reaches), horizon)
+    return Unit(group, [held(s) for s in series], reads,
+                any(reach.clocked for reach in reaches), horizon)
 
 
 @dataclass
@@ -134,21 +172,21 @@ def _joined(members: Sequence[Unit]) -> Unit:
 
 @dataclass
 class _Group:
-    interval_ms: int
-    step_ms: int  # starts fall on sampling slots and rule evaluations alike
+    interval_ms: int  # its cases' sampling interval
     members: list[tuple[int, Unit, int]] = field(default_factory=lambda: [])  # index, unit, start
     horizon_ms: int = 0
 
-    def earliest(self, i: int, u: Unit, meets: _Meets) -> int | None:
-        """The earliest start of case `i` that no member conflicts with."""
+    def earliest(self, i: int, u: Unit, meets: _Meets, step: int) -> int | None:
+        """The earliest start of case `i` that no member conflicts with, on `step` (a
+        sampling slot and a rule evaluation alike)."""
         banned = [(at + lo, at + hi) for j, _, at in self.members
-                  for lo, hi in meets.banned(i, j, self.interval_ms)]
+                  for lo, hi in meets.banned(i, j)]
         start, moved = 0, True
         while moved:
             moved = False
             for lo, hi in banned:
                 if lo <= start <= hi:
-                    start = (hi // self.step_ms + 1) * self.step_ms
+                    start = (hi // step + 1) * step
                     moved = True
         if u.clocked and start != 0:
             return None
@@ -167,9 +205,9 @@ class _Meets:
         self.memo: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self.sees: dict[tuple[str | None, tuple[Matcher, ...], str], bool] = {}
 
-    def banned(self, i: int, j: int, interval_ms: int) -> list[tuple[int, int]]:
+    def banned(self, i: int, j: int) -> list[tuple[int, int]]:
         if (i, j) not in self.memo:
-            self.memo[i, j] = self._banned(i, j, interval_ms)
+            self.memo[i, j] = self._banned(i, j)
         return self.memo[i, j]
 
     def _seen(self, reader: int, holder: int) -> tuple[int, int] | None:
@@ -188,7 +226,7 @@ class _Meets:
                     last = end if last is None else max(last, end)
         return None if first is None or last is None else (first, last)
 
-    def _banned(self, i: int, j: int, interval_ms: int) -> list[tuple[int, int]]:
+    def _banned(self, i: int, j: int) -> list[tuple[int, int]]:
         u, v, e = self.units[i], self.units[j], self.eval_ms
         out = []
         if (seen := self._seen(i, j)) is not None:  # u's checks see v's samples
@@ -196,9 +234,9 @@ class _Meets:
         if (seen := self._seen(j, i)) is not None:  # v's checks see u's samples
             out.append((-seen[1] - e, v.horizon_ms - seen[0]))
         shared = [(h, self.keys[j][h.key]) for h in u.held if h.key in self.keys[j]]
-        if shared:  # slots apart, an evaluation between
-            out.append((min(-h.slots * interval_ms for h, _ in shared) - e + 1,
-                        max(o.slots * interval_ms for _, o in shared) + e - 1))
+        if shared:  # samples apart, an evaluation between
+            out.append((min(o.first_ms - h.last_ms for h, o in shared) - e,
+                        max(o.last_ms - h.first_ms for h, o in shared) + e))
         return out
 
 
@@ -218,13 +256,16 @@ def pack(units: Sequence[Unit], eval_ms: int) -> list[dict[str, Any]]:
                                                      -units[i].horizon_ms))
     for i in order:
         u = units[i]
-        interval = promql.Duration.parse(str(u.group["interval"])).ms
+        interval = u.interval_ms
         best: tuple[int, _Group | None, int] = (u.horizon_ms + NEW_GROUP_EVALUATIONS * eval_ms,
                                                 None, 0)
         for g in groups:
+            # One sampling interval per group: series sampled less often could be written
+            # at a finer one (`values` can), at the cost of a longer file, which measured
+            # as no fewer evaluations.
             if g.interval_ms != interval:
                 continue
-            start = g.earliest(i, u, meets)
+            start = g.earliest(i, u, meets, math.lcm(interval, eval_ms))
             if start is None:
                 continue
             cost = max(0, start + u.horizon_ms - g.horizon_ms)
@@ -232,7 +273,7 @@ def pack(units: Sequence[Unit], eval_ms: int) -> list[dict[str, Any]]:
                 best = (cost, g, start)
         _, chosen, start = best
         if chosen is None:
-            chosen = _Group(interval, math.lcm(interval, eval_ms))
+            chosen = _Group(interval)
             groups.append(chosen)
         chosen.members.append((i, u, start))
         chosen.horizon_ms = max(chosen.horizon_ms, start + u.horizon_ms)
@@ -255,10 +296,11 @@ def _shifted(checks: Sequence[dict[str, Any]], by_ms: int) -> list[dict[str, Any
 
 def _merged(g: _Group) -> dict[str, Any]:
     members = [(u, at) for _, u, at in g.members]
+    iv = g.interval_ms
     series: dict[str, list[tuple[int, Held]]] = {}
     for u, at in members:
         for h in u.held:
-            series.setdefault(h.key, []).append((at // g.interval_ms, h))
+            series.setdefault(h.key, []).append((at // iv, h))
     inputs = []
     for key, parts in series.items():
         tokens, filled = [], 0
@@ -266,13 +308,13 @@ def _merged(g: _Group) -> dict[str, Any]:
             assert slot >= filled, f"samples of {key} overlap"
             if slot > filled:
                 tokens.append("_" if slot - filled == 1 else f"_x{slot - filled}")
-            tokens.append(h.values)
-            filled = slot + h.slots
+            text, slots = values(h.series, iv)
+            tokens += text
+            filled = slot + slots
         inputs.append({"series": key, "values": " ".join(tokens)})
-    first = members[0][0].group
     out: dict[str, Any] = {
         "name": " + ".join(str(u.group["name"]) for u, _ in members),
-        "interval": first["interval"],
+        "interval": str(promql.Duration(iv)),
         "input_series": inputs,
     }
     alerts = [c for u, at in members for c in _shifted(u.group.get("alert_rule_test", ()), at)]
