@@ -7,7 +7,8 @@ Writes deterministic (seeded) spec files to a temporary folder, then times the i
 console script as a user would run it: `mcgen generate <specs> --out <dir>` (best and median
 of --runs, each into a fresh output folder) against the floor measured in the same run (a
 Python that only loads the same YAML and writes the same bytes), `mcgen --help` (median of
---help-runs), the CPU `promtool test rules` spends per alert rule on each engine found
+--help-runs), the CPU `promtool test rules` spends per alert rule on each engine found,
+run as `mcgen check` runs it (GOGC=400 unless set),
 (promtool on PATH or $PROMTOOL, and .engines/trixie and .engines/sid), and the wall time of
 `mcgen check` on --check-services services (0 skips it).
 It reports against the targets and always exits 0: it informs, it does not gate.
@@ -400,7 +401,10 @@ def promtool_rows(out: Path, services: int) -> list[tuple[str, float, float, str
     for name, path in engines():
         cpu_total, failed = 0.0, 0
         for test in tests:
-            _, cpu, done = timed_cpu([path, "test", "rules", test.name], cwd=test.parent)
+            # As `mcgen check` and `mcgen test` run it (mcgen/promtool.py).
+            _, cpu, done = timed_cpu([path, "test", "rules", test.name],
+                                     env={"GOGC": os.environ.get("GOGC", "400")},
+                                     cwd=test.parent)
             cpu_total += cpu
             failed += done.returncode != 0
         per = cpu_total / max(alerts, 1)

@@ -206,6 +206,7 @@ def le_spellings(bound: float) -> list[str]:
     return sorted(out)
 
 
+@lru_cache(maxsize=4096)
 def number_matcher(label: str, value: float) -> Matcher:
     """Matches a label holding a number (`le`, `quantile`) however the client spelled it."""
     spellings = le_spellings(value)

@@ -65,10 +65,22 @@ def binary() -> str:
     return os.path.abspath(found) if os.sep in found else found
 
 
+# promtool's test runs allocate much and keep little: collecting garbage at 5x the live
+# heap instead of 2x costs about 130 MB per process and saves 13% (2.42) to 23% (3.5) of
+# its CPU (measured on the examples). A GOGC of the caller's own wins.
+GOGC = "400"
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("GOGC", GOGC)
+    return env
+
+
 def _exec(args: list[str], cwd: Path) -> tuple[int, str, str]:
     try:
         proc = subprocess.run([binary(), *args], cwd=cwd, capture_output=True, text=True,
-                              timeout=TIMEOUT_S, check=False)
+                              timeout=TIMEOUT_S, check=False, env=_environment())
     except OSError as exc:
         raise ToolError(f"cannot run promtool {binary()} ({exc.strerror}); {INSTALL_HINT}"
                         ) from exc

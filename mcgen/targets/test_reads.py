@@ -146,6 +146,7 @@ class Readers:
                     keep = Duration.parse(str(rule.get("keep_firing_for", "0s"))).ms
                     self.alerts.setdefault(str(rule["alert"]), []).append((ast, keep))
         self._memo: dict[str, Reach] = {}
+        self._apart: dict[str, Kept] = {}
 
     def of_alert(self, name: str) -> Reach:
         key = "alert\0" + name
@@ -163,10 +164,12 @@ class Readers:
         """Labels that keep an alert's outputs apart: each alert it fires depends only on
         the series with that alert's value of the label, so cases whose series differ in
         it cannot change each other's alerts."""
-        kept = NOTHING
-        for i, (ast, _) in enumerate(self.alerts.get(name, ())):
-            kept = self._keeps(ast, ()) if i == 0 else kept.meet(self._keeps(ast, ()))
-        return kept
+        if name not in self._apart:
+            kept = NOTHING
+            for i, (ast, _) in enumerate(self.alerts.get(name, ())):
+                kept = self._keeps(ast, ()) if i == 0 else kept.meet(self._keeps(ast, ()))
+            self._apart[name] = kept
+        return self._apart[name]
 
     def _keeps(self, node: pp.Expr | None, seen: tuple[str, ...]) -> Kept:
         """The labels `node` keeps apart."""
