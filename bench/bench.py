@@ -7,9 +7,9 @@ Writes deterministic (seeded) spec files to a temporary folder, then times the i
 console script as a user would run it: `mcgen generate <specs> --out <dir>` (best and median
 of --runs, each into a fresh output folder) against the floor measured in the same run (a
 Python that only loads the same YAML and writes the same bytes), `mcgen --help` (median of
---help-runs), the CPU `promtool test rules` spends per alert rule on each engine found,
-run as `mcgen check` runs it (GOGC=400 unless set),
-(promtool on PATH or $PROMTOOL, and .engines/trixie and .engines/sid), and the wall time of
+--help-runs), the CPU `promtool test rules` spends per alert rule on each engine found
+(promtool on PATH or $PROMTOOL, and .engines/trixie and .engines/sid), run as `mcgen check`
+runs it (GOGC=400 unless set), and the wall time of
 `mcgen check` on --check-services services (0 skips it).
 It reports against the targets and always exits 0: it informs, it does not gate.
 """
