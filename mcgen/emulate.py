@@ -62,6 +62,12 @@ class Series:
         return self._values
 
     @cached_property
+    def rising(self) -> bool:
+        """Never falls: a counter without resets."""
+        values = self._values
+        return all(a <= b for a, b in zip(values, values[1:], strict=False))
+
+    @cached_property
     def _values(self) -> tuple[float, ...]:
         out = _expand(self.start, self.step, self.count)
         for start, step, count in self.more:
@@ -120,8 +126,18 @@ def extrapolated_rate(series: Series, t_ms: int, range_ms: int, engine: Engine =
                       ) -> float | None:
     """rate(series[range]) at t, as the engine's extrapolatedRate computes it."""
     if series.more:
-        return _extrapolate(series.points(t_ms - range_ms, t_ms, engine), t_ms, range_ms,
-                            engine)
+        if not series.rising:
+            return _extrapolate(series.points(t_ms - range_ms, t_ms, engine), t_ms, range_ms,
+                                engine)
+        # A counter that never falls has no resets to add: only the ends count.
+        values, iv, offset = series.values(), series.interval_ms, series.offset_ms
+        lo = t_ms - range_ms - offset + (1 if engine.left_open else 0)
+        first = max(0, -(-lo // iv))
+        last = min(len(values) - 1, (t_ms - offset) // iv)
+        if last - first < 1:
+            return None
+        return _ends(offset + first * iv, values[first], offset + last * iv, last - first + 1,
+                     values[last] - values[first], t_ms, range_ms, engine)
     return _rate(series.start, series.step, series.count, series.interval_ms,
                  series.offset_ms, t_ms, range_ms, engine)
 
@@ -138,22 +154,29 @@ def _extrapolate(pts: Sequence[tuple[int, float]], t_ms: int, range_ms: int, eng
                  ) -> float | None:
     if len(pts) < 2:
         return None
-    range_start, range_end = t_ms - range_ms, t_ms
     result = pts[-1][1] - pts[0][1]
     last = 0.0
     for _, v in pts:
         if v < last:
             result += last
         last = v
-    duration_to_start = (pts[0][0] - range_start) / 1000
-    duration_to_end = (range_end - pts[-1][0]) / 1000
-    sampled = (pts[-1][0] - pts[0][0]) / 1000
-    average = sampled / (len(pts) - 1)
+    return _ends(pts[0][0], pts[0][1], pts[-1][0], len(pts), result, t_ms, range_ms, engine)
+
+
+def _ends(first_t: int, first_v: float, last_t: int, count: int, result: float, t_ms: int,
+          range_ms: int, engine: Engine) -> float:
+    """extrapolatedRate from the first and last samples in the range, their count, and
+    the increase (resets added)."""
+    range_start, range_end = t_ms - range_ms, t_ms
+    duration_to_start = (first_t - range_start) / 1000
+    duration_to_end = (range_end - last_t) / 1000
+    sampled = (last_t - first_t) / 1000
+    average = sampled / (count - 1)
     threshold = average * 1.1
     if engine.threshold_first and duration_to_start >= threshold:
         duration_to_start = average / 2
-    if result > 0 and pts[0][1] >= 0:
-        duration_to_zero = sampled * (pts[0][1] / result)
+    if result > 0 and first_v >= 0:
+        duration_to_zero = sampled * (first_v / result)
         if duration_to_zero < duration_to_start:
             duration_to_start = duration_to_zero
     interval = sampled
