@@ -370,18 +370,24 @@ class SloProver:
                     f"clean traffic at 10x the rate {what}",
                     [busy, Phase(60, r, self.burn(factor))], [(busy.minutes + 60) * MINUTE],
                     pages=[what == "pages"]))
-        if pager and self.burn(1.5 * f1) < 1:
+        stops = pager and self.burn(1.5 * f1) < 1
+        if stops:
             # `after` minutes after the errors stop, the 1h and 30m windows still burn
             # above f1 but the 5m one is clean: the page stops (the short window's job).
-            # The busy start keeps the 6h ratio at 0.86 x f2.
-            busy = Phase(self.on_grid(75) - 60, 10 * r, 0.0)
+            # The busy start keeps the 6h ratio at 0.86 x f2. As the burn ends every
+            # recorded series is checked: its windows hold an idle start, traffic at 10x
+            # and at 1x, and the burn (ratios weighted by traffic, none NaN).
+            idle = Phase(5, 0.0, 0.0)
+            busy = Phase(self.on_grid(80) - 65, 10 * r, 0.0)
             after = max(8, math.ceil(self.eval_ms / MINUTE))
-            stop = (busy.minutes + 60) * MINUTE
+            stop = (idle.minutes + busy.minutes + 60) * MINUTE
             out.append(self.case(
-                f"{slo.name}: page stops {after}m after a {round(1.5 * f1, 4):g}x burn stops",
-                [busy, Phase(8, r, 0.0), Phase(52, r, self.burn(1.5 * f1)),
+                f"{slo.name}: page stops {after}m after a {round(1.5 * f1, 4):g}x burn stops; "
+                f"recorded series after {idle.minutes}m idle, {busy.minutes}m busy and the "
+                "burn (ratios weighted by traffic, none NaN)",
+                [idle, busy, Phase(8, r, 0.0), Phase(52, r, self.burn(1.5 * f1)),
                  Phase(after, r, 0.0)],
-                [stop, stop + after * MINUTE], pages=[True, False]))
+                [stop, stop + after * MINUTE], scope=True, values_at=stop, pages=[True, False]))
         ignored = bool(self.scope_decoys([Phase(minutes, 0.0, 0.0)]))
         zero = self.case(f"{slo.name}: zero traffic stays quiet and records 0, not NaN"
                          + (" (another job's failing series ignored)" if ignored else ""),
@@ -392,12 +398,13 @@ class SloProver:
             out.append(self.case(
                 f"{slo.name}: fast burn at {low:g} events/s, under min_traffic, stays quiet",
                 [Phase(minutes, low, self.burn(1.01 * f1))], at))
-        known = self.case(
-            f"{slo.name}: recorded series after 30m busy, 10m idle, 30m quiet and worse "
-            "(ratios weighted by traffic, none NaN)",
-            [Phase(30, r, self.burn(0.5)), Phase(10, 0.0, 0.0), Phase(30, r / 10, self.burn(4))],
-            [70 * MINUTE], scope=True, values_at=70 * MINUTE)
-        out.append(known)
+        if not stops:  # else checked at the end of the page-stops scenario
+            out.append(self.case(
+                f"{slo.name}: recorded series after 30m busy, 10m idle, 30m quiet and worse "
+                "(ratios weighted by traffic, none NaN)",
+                [Phase(30, r, self.burn(0.5)), Phase(10, 0.0, 0.0),
+                 Phase(30, r / 10, self.burn(4))],
+                [70 * MINUTE], scope=True, values_at=70 * MINUTE))
         return out
 
     def recorded(self, replay: Replay, t: int) -> list[tuple[str, float]]:
