@@ -136,8 +136,8 @@ def test_the_examples_suites_stay_cheap() -> None:
     root = Path(__file__).resolve().parent.parent / "generated" / "prometheus"
     seen = {p.name.split(".")[0]: evaluations(yaml.safe_load(p.read_text(encoding="utf-8")))
             for p in sorted(root.glob("*.test.yml"))}
-    assert seen["autogrowth"] <= 500 and seen["codehub"] <= 500
-    assert seen["effect_queue"] <= 950
+    assert seen["autogrowth"] <= 430 and seen["codehub"] <= 430
+    assert seen["effect_queue"] <= 850
 
 
 def _firing(unit: test_groups.Unit, labels: dict[str, str]) -> test_groups.Unit:
