@@ -57,12 +57,16 @@ def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
 
 def _check_every_threshold_fires(spec: dict[str, Any], test_doc: dict[str, Any]) -> None:
     """Each alert has a test that sees it fire for each of its thresholds: one per override
-    and one for its own, unless the overrides take every series `select` leaves."""
-    firing: dict[str, int] = {}
+    and one for its own, unless the overrides take every series `select` leaves. Cases
+    share test groups (one check may expect the alerts of several), so what is counted
+    is the firing alerts' distinct label sets."""
+    seen: dict[str, set[frozenset[tuple[str, str]]]] = {}
     for case in test_doc.get("tests", ()):
-        names = {c["alertname"] for c in case.get("alert_rule_test", ()) if c.get("exp_alerts")}
-        for name in names:
-            firing[name] = firing.get(name, 0) + 1
+        for check in case.get("alert_rule_test", ()):
+            for alert in check.get("exp_alerts") or ():
+                labels = frozenset((alert.get("exp_labels") or {}).items())
+                seen.setdefault(check["alertname"], set()).add(labels)
+    firing = {name: len(sets) for name, sets in seen.items()}
     short = []
     for metric in spec["metrics"]:
         for alert in metric.get("alerts", ()):

@@ -171,3 +171,12 @@ def test_an_alert_that_sums_everything_keeps_its_cases_apart() -> None:
     assert not readers.apart("ABurn").has("k")
     units = [_unit(f"a{k}", "ABurn", [("a_total", {"k": k})], 10, 10) for k in "12"]
     assert len(test_groups.combine(units, readers)) == 2
+
+
+def test_a_series_a_case_names_twice_is_loaded_once() -> None:
+    """Two decoys made for two reasons can be the same series (the property test found
+    one: an outsider of the selector and of a ratio's denominator): promtool gets it
+    once, not two overlapping copies."""
+    twice = _unit("quiet", "XHigh", [("x_total", {"k": "1"}), ("x_total", {"k": "1"})], 6, 6)
+    (group,) = test_groups.pack([twice], MIN)
+    assert group["input_series"] == [{"series": 'x_total{k="1"}', "values": "0+1x6"}]

@@ -103,7 +103,15 @@ def unit(group: dict[str, Any], series: Sequence[Series], readers: Readers) -> U
             key = (r.name, r.matchers)
             longest[key] = max(longest.get(key, 0), r.tail_ms)
     reads = tuple(Read(name, matchers, tail) for (name, matchers), tail in longest.items())
-    return Unit(group, [held(s) for s in series], reads,
+    # Two decoys made for two reasons can be one series: it is loaded once.
+    unique: dict[str, Held] = {}
+    for s in series:
+        h = held(s)
+        if h.key in unique:
+            assert unique[h.key].series.values() == s.values(), f"{h.key} held twice"
+            continue
+        unique[h.key] = h
+    return Unit(group, list(unique.values()), reads,
                 any(reach.clocked for reach in reaches), horizon)
 
 
