@@ -155,7 +155,6 @@ def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Split PATHS into spec files and Prometheus rule files (a mapping with `groups`, or
     a PrometheusRule resource); folders are searched for *.yaml and *.yml, and promtool
     test files are left out."""
-    import yaml
     specs: list[Path] = []
     rules: list[Path] = []
     for path in paths:
@@ -164,16 +163,31 @@ def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         files = sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")]) if path.is_dir() \
             else [path]
         for file in files:
-            try:  # a bundle of resources holds several documents
-                docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
-            except (yaml.YAMLError, OSError, UnicodeDecodeError):
-                docs = []  # validation reports it, with its position
-            if any(isinstance(d, dict) and "rule_files" in d and "tests" in d for d in docs):
+            docs = _top_keys(file)
+            if any({"rule_files", "tests"} <= set(d) for d in docs):
                 continue  # a promtool unit-test file: nothing to lint in it
-            is_rules = any(isinstance(d, dict) and (
-                "groups" in d or d.get("kind") == "PrometheusRule") for d in docs)
+            is_rules = any("groups" in d or d.get("kind") == "PrometheusRule" for d in docs)
             (rules if is_rules else specs).append(file)
     return specs, rules
+
+
+def _top_keys(file: Path) -> list[dict[str, str | None]]:
+    """The top-level keys (and plain values) of each document of a YAML file (a bundle of
+    resources holds several), composed but not constructed: a value no tag can read, an
+    alias bomb or a huge file is reported by validation, with its position, not here."""
+    import yaml
+
+    from mcgen.spec.load import MAX_FILE_BYTES
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            return []
+        nodes = list(yaml.compose_all(file.read_text(encoding="utf-8"),
+                                      Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
+        return []
+    return [{str(k.value): v.value if isinstance(v, yaml.ScalarNode) else None
+             for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            for node in nodes if isinstance(node, yaml.MappingNode)]
 
 
 def lint(paths: list[Path] | None = None, env: str | None = None,

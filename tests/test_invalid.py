@@ -141,3 +141,18 @@ def test_generate_on_invalid_spec_leaves_existing_output_alone(case: str,
     assert result.stderr == _expected(case)
     assert _tree(out) == before
     assert existing.read_bytes() == b"# committed by hand\r\ngroups: []\n\x00\xff"
+
+
+@pytest.mark.parametrize("case", ["tag_bool_not_a_bool", "tag_timestamp_not_a_date",
+                                  "tag_int_not_a_number", "implicit_date_invalid",
+                                  "tag_on_key"])
+@pytest.mark.parametrize("command", ["generate", "lint"])
+def test_values_their_tag_cannot_read_are_user_errors_everywhere(case: str, command: str,
+                                                                  tmp_path: Path) -> None:
+    """`!!bool x`, `!!timestamp shop`, `!!int abc`: one line at the value, exit 2, from
+    every command that reads specs (they were internal errors, exit 3)."""
+    extra = ["--out", str(tmp_path / "out")] if command == "generate" else []
+    result = _run(command, _arg(case), *extra)
+    _assert_user_error(result)
+    assert result.stderr == _expected(case)
+    assert not (tmp_path / "out").exists()

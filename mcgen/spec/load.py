@@ -51,6 +51,9 @@ class Document:
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
 class _TooBig(Exception):
     pass
 
@@ -81,14 +84,34 @@ class _Walker:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        """A scalar's value; a problem (and None) when its tag cannot read it: an explicit
+        `!!bool x`, `!!timestamp shop`, `!!int abc`, or a number of thousands of digits."""
         try:
             return self.loader.construct_object(node, deep=True)
-        except ValueError:  # e.g. an integer of thousands of digits
-            digits = len(str(node.value))
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError,
+                OverflowError):
+            pass
+        text = str(node.value)
+        implicit = self.loader.resolve(  # type: ignore[no-untyped-call]
+            yaml.ScalarNode, text, (True, False))
+        if node.tag == implicit and node.tag in (_INT, _FLOAT):
             self.problems.append(SpecProblem(
-                self._pos(node), f"number with {digits} digits is too long",
-                "write a plain number in the metric's unit"))
-            return None
+                self._pos(node), f"number with {sum(c.isdigit() for c in text)} digits is too "
+                "long", "write a plain number in the metric's unit"))
+        elif node.tag == implicit:  # `2020-13-45`: YAML takes it for a date
+            tag = node.tag.replace("tag:yaml.org,2002:", "")
+            self.problems.append(SpecProblem(
+                self._pos(node), f"YAML reads {shorten(text)} as a {tag} but it is not a "
+                "valid one", "quote it to write a string"))
+        else:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(SpecProblem(
+                self._pos(node), f"{shorten(text)} cannot be read as {shorten(tag, 30)[1:-1]}",
+                "remove the tag (mcgen reads plain YAML values) or write a value of that type"))
+        return None
 
     def _merged(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
         """Pairs brought in by `<<: *anchor` merge keys (explicit keys win over them)."""
@@ -113,12 +136,12 @@ class _Walker:
                      if not (isinstance(k, yaml.ScalarNode) and k.value in names)]
         seen_inherited: set[Any] = set()
         for key_node, value_node in [*inherited, *explicit]:
-            key = (
-                self.loader.construct_object(key_node)
-                if isinstance(key_node, yaml.ScalarNode)
+            reported = len(self.problems)
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) \
                 else key_node.tag
-            )
-            if not isinstance(key, str) or not isinstance(key_node, yaml.ScalarNode):
+            if len(self.problems) > reported:  # its tag cannot read it: said once
+                key = str(key_node.value)
+            elif not isinstance(key, str) or not isinstance(key_node, yaml.ScalarNode):
                 # YAML 1.1 reads `on`, `yes`, `1` as non-strings; keys must be names.
                 self.problems.append(
                     SpecProblem(
