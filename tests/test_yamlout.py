@@ -38,7 +38,8 @@ def test_multiline_is_a_literal_block() -> None:
 
 flow_items = (st.text() | st.integers() | st.floats(allow_nan=False)
               | st.sampled_from(["a:b", "a,b", "[x]", "{y}", "x:", "- a", "? q", "a: b",
-                                 "#x", "x #y", "1e3", "yes", "", "\u2028", "\x85", "a\nb"]))
+                                 "#x", "x #y", "1e3", "yes", "", "\u2028", "\x85", "a\nb",
+                                 "a?", "a?b", "a ?b", "?"]))
 
 
 @settings(max_examples=400)
@@ -50,3 +51,14 @@ def test_flow_list_round_trip(values: list[Any]) -> None:
         return
     assert "\n" not in text
     assert yaml.safe_load(f"x: {text}\n") == {"x": values}
+
+
+def test_flow_list_quotes_what_ends_a_plain_item() -> None:
+    """In a flow collection PyYAML ends a plain scalar at `?` as at `,[]{}`: `[a?]` did not
+    read back (found by the property test)."""
+    for value in ("a?", "a?b", "a ?b", "a,b", "[x]", "{y}"):
+        text = flow_list([value, "plain"])
+        assert text == f'["{value}", plain]'
+        for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            assert yaml.load(f"x: {text}\n", Loader=loader) == {"x": [value, "plain"]}
+    assert scalar("a?") == "a?"  # outside a flow collection it needs no quotes
