@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from conftest import max_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,7 @@ trees = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4)
                      | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=25)
 
 
-@settings(max_examples=400)
+@settings(max_examples=max_examples(400), deadline=None)
 @given(st.dictionaries(st.text(max_size=8), trees, max_size=5))
 def test_round_trip(data: dict[str, Any]) -> None:
     assert yaml.safe_load(dump(data)) == data
@@ -42,7 +43,7 @@ flow_items = (st.text() | st.integers() | st.floats(allow_nan=False)
                                  "a?", "a?b", "a ?b", "?"]))
 
 
-@settings(max_examples=400)
+@settings(max_examples=max_examples(400), deadline=None)
 @given(st.lists(flow_items, max_size=6))
 def test_flow_list_round_trip(values: list[Any]) -> None:
     text = flow_list(values)
