@@ -179,8 +179,8 @@ def _top_keys(file: Path) -> list[dict[str, str | None]]:
 
     from mcgen.spec.load import MAX_FILE_BYTES
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            return []
+        if not file.is_file() or file.stat().st_size > MAX_FILE_BYTES:
+            return []  # /dev/zero, a named pipe: never read
         nodes = list(yaml.compose_all(file.read_text(encoding="utf-8"),
                                       Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):

@@ -27,12 +27,21 @@ app = typer.Typer(
 
 Paths = Annotated[list[Path] | None, typer.Argument(
     help="Spec files or folders (default: specs/).", show_default=False)]
-Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
+# A string, not a Path: Path("") is ".", and `--out ''` must not mean the current folder.
+Out = Annotated[str, typer.Option("--out", metavar="DIR", help="Output folder.")]
 Env = Annotated[str | None, typer.Option("--env", help="Apply this environment's overrides.")]
 
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def _folder(out: str) -> Path:
+    """The output folder of --out."""
+    if not out:
+        from mcgen.errors import UsageError
+        raise UsageError("--out '': give the output folder (default: generated)")
+    return Path(out)
 
 
 def _run(action: Callable[[], int]) -> None:
@@ -67,16 +76,17 @@ def validate(paths: Paths = None, env: Env = None) -> None:
 
 
 @app.command()
-def generate(paths: Paths = None, out: Out = Path("generated"), env: Env = None) -> None:
+def generate(paths: Paths = None, out: Out = "generated", env: Env = None) -> None:
     """Render every output into the output folder."""
     def action() -> int:
         from mcgen import api
-        changes = api.generate(paths, out, env)
+        folder = _folder(out)
+        changes = api.generate(paths, folder, env)
         for change in changes:
             if change.status != "same":
-                typer.echo(f"{change.status:>7} {out / change.path}")
+                typer.echo(f"{change.status:>7} {folder / change.path}")
         changed = sum(c.status != "same" for c in changes)
-        typer.echo(f"{len(changes)} file(s), {changed} written, under {out}/")
+        typer.echo(f"{len(changes)} file(s), {changed} written, under {folder}/")
         return 0
     _run(action)
 
@@ -101,18 +111,19 @@ def _show_run(verbose: bool) -> Callable[[FileRun], None]:
 
 
 @app.command()
-def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None,
+def check(paths: Paths = None, out: Out = "generated", env: Env = None,
           verbose: Verbose = False) -> None:
     """For CI: validate, fail on stale outputs, then run promtool check and test."""
     def action() -> int:
         from mcgen import api
-        report = api.check(paths, out, env, show=_show_run(verbose))
+        folder = _folder(out)
+        report = api.check(paths, folder, env, show=_show_run(verbose))
         again = f"mcgen generate{f' --env {env}' if env else ''}"
         for change in report.drift:
             what = "missing" if change.status == "new" else "stale"
-            _err(f"{out / change.path}: {what}; run `{again}` and commit the result")
+            _err(f"{folder / change.path}: {what}; run `{again}` and commit the result")
         for path, spec in report.orphans:
-            _err(f"{out / path}: orphan (generated from {spec}, which no longer produces it); "
+            _err(f"{folder / path}: orphan (generated from {spec}, which no longer produces it); "
                  "delete it")
         if report.drift or report.orphans:
             _err("promtool not run: bring the outputs up to date first")
@@ -123,11 +134,11 @@ def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None,
 
 
 @app.command("test")
-def test_cmd(out: Out = Path("generated"), verbose: Verbose = False) -> None:
+def test_cmd(out: Out = "generated", verbose: Verbose = False) -> None:
     """Run the generated promtool tests."""
     def action() -> int:
         from mcgen import api
-        runs = api.test(out, show=_show_run(verbose))
+        runs = api.test(_folder(out), show=_show_run(verbose))
         return 0 if all(r.ok for r in runs) else 1
     _run(action)
 
@@ -181,7 +192,7 @@ def schema() -> None:
 
 @app.command()
 def push(
-    paths: Paths = None, out: Out = Path("generated"), env: Env = None,
+    paths: Paths = None, out: Out = "generated", env: Env = None,
     url: Annotated[str | None, typer.Option(
         "--url", help="Grafana's root URL (default: $GRAFANA_URL). The token is read from "
         "$GRAFANA_TOKEN only.", show_default=False)] = None,
@@ -198,7 +209,7 @@ def push(
     """Import the generated dashboards into Grafana over its HTTP API."""
     def action() -> int:
         from mcgen import api
-        report = api.push(paths, out, env, url=url, dry_run=dry_run, message=message,
+        report = api.push(paths, _folder(out), env, url=url, dry_run=dry_run, message=message,
                           insecure=insecure, timeout=timeout,
                           show=lambda line, ok: typer.echo(line, err=not ok))
         typer.echo(report.summary())
