@@ -90,8 +90,8 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
                 "docs/*.md")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
-        if rel in files:
-            continue
+        if rel in files or path.name.startswith(write.TEMP_PREFIX):
+            continue  # ours, or staged by an interrupted run (the next generate removes it)
         spec = _generated_from(path)
         if spec is None:
             continue
