@@ -119,9 +119,19 @@ def _repo_root(out: Path) -> Path:
     return next((p for p in full.parents if (p / ".git").exists()), Path.cwd())
 
 
-def test(out: Path = DEFAULT_OUT, show: ShowRun = lambda run: None) -> list[promtool.FileRun]:
-    """Run the generated promtool tests under `out`, a file at a time on every core."""
+def test(out: Path = DEFAULT_OUT, show: ShowRun = lambda run: None,
+         paths: list[Path] | None = None) -> list[promtool.FileRun]:
+    """Run the generated promtool tests under `out`, a file at a time on every core: those
+    of the specs under `paths`, or (None) every one there."""
     _, tests = _rules_and_tests(out)
+    if paths is not None:
+        from mcgen.conventions import tests_path
+        wanted = [(out / tests_path(s.name)).resolve() for s in validate(paths).services]
+        missing = [p for p in wanted if not p.is_file()]
+        if missing:
+            raise UsageError("\n".join(f"{_shown(p, out)}: missing; run `mcgen generate` "
+                                       "first, or give --out" for p in missing))
+        tests = sorted(wanted)
     if not tests:
         raise UsageError(f"{out / 'prometheus'}: no promtool tests (*.test.yml) there; "
                          "run `mcgen generate` first, or give --out")

@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,14 +22,50 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="mcgen: one YAML spec per service -> Prometheus rules, promtool tests and more.",
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 Paths = Annotated[list[Path] | None, typer.Argument(
-    help="Spec files or folders (default: specs/).", show_default=False)]
+    metavar="PATHS", help="Spec files or folders (default: specs/).", show_default=False)]
 # A string, not a Path: Path("") is ".", and `--out ''` must not mean the current folder.
 Out = Annotated[str, typer.Option("--out", metavar="DIR", help="Output folder.")]
-Env = Annotated[str | None, typer.Option("--env", help="Apply this environment's overrides.")]
+Env = Annotated[str | None, typer.Option("--env", metavar="ENV",
+                                         help="Apply this environment's overrides.")]
+
+
+def _flags_take_no_value() -> None:
+    """Typer 0.29's help shows every flag as taking a value (`--dry-run <bool>`), which
+    it refuses, and an argument's Python type after its name: show flags bare, and
+    arguments by name."""
+    from typer.core import TyperArgument, TyperOption
+    option, argument = TyperOption.display_type_rich, TyperArgument.display_type_rich
+
+    def show_option(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else option(self, ctx)
+
+    def show_argument(self: Any, ctx: Any) -> str | None:
+        return None if self.metavar else argument(self, ctx)
+
+    TyperOption.display_type_rich = show_option  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = show_argument  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"mcgen {version('mcgen')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print mcgen's version and exit.")] = False) -> None:
+    """mcgen: one YAML spec per service -> Prometheus rules, promtool tests and more."""
 
 
 def _err(message: str) -> None:
@@ -133,12 +169,18 @@ def check(paths: Paths = None, out: Out = "generated", env: Env = None,
     _run(action)
 
 
+TestPaths = Annotated[list[Path] | None, typer.Argument(
+    metavar="PATHS", help="Spec files or folders whose tests to run (default: every test "
+    "file under the output folder).", show_default=False)]
+
+
 @app.command("test")
-def test_cmd(out: Out = "generated", verbose: Verbose = False) -> None:
-    """Run the generated promtool tests."""
+def test_cmd(paths: TestPaths = None, out: Out = "generated", verbose: Verbose = False) -> None:
+    """Run the generated promtool tests: those of the specs in PATHS, or every one under
+    the output folder."""
     def action() -> int:
         from mcgen import api
-        runs = api.test(_folder(out), show=_show_run(verbose))
+        runs = api.test(_folder(out), show=_show_run(verbose), paths=paths)
         return 0 if all(r.ok for r in runs) else 1
     _run(action)
 
@@ -194,17 +236,18 @@ def schema() -> None:
 def push(
     paths: Paths = None, out: Out = "generated", env: Env = None,
     url: Annotated[str | None, typer.Option(
-        "--url", help="Grafana's root URL (default: $GRAFANA_URL). The token is read from "
-        "$GRAFANA_TOKEN only.", show_default=False)] = None,
+        "--url", metavar="URL", help="Grafana's root URL (default: $GRAFANA_URL). The token "
+        "is read from $GRAFANA_TOKEN only.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what would be created or updated; change nothing.")] = False,
     message: Annotated[str | None, typer.Option(
-        "--message", help="Version message in Grafana's history "
+        "--message", metavar="MSG", help="Version message in Grafana's history "
         "(default: mcgen: generated from <spec>).", show_default=False)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Skip TLS certificate checks (prefer REQUESTS_CA_BUNDLE).")] = False,
     timeout: Annotated[float, typer.Option(
-        "--timeout", help="Seconds to wait for each answer from Grafana.")] = 10.0,
+        "--timeout", metavar="SECONDS",
+        help="Seconds to wait for each answer from Grafana.")] = 10.0,
 ) -> None:
     """Import the generated dashboards into Grafana over its HTTP API."""
     def action() -> int:
@@ -221,10 +264,11 @@ def push(
 def lint(
     paths: Paths = None, env: Env = None,
     fmt: Annotated[str, typer.Option(
-        "--format", help="text, json or github (annotations in GitHub Actions).")] = "text",
+        "--format", metavar="FORMAT",
+        help="text, json or github (annotations in GitHub Actions).")] = "text",
     fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 on findings of this severity or worse: info, warning, "
-        "error (default: mcgen.toml's [lint] fail_on, else warning).",
+        "--fail-on", metavar="SEVERITY", help="Exit 1 on findings of this severity or worse: "
+        "info, warning, error (default: mcgen.toml's [lint] fail_on, else warning).",
         show_default=False)] = None,
 ) -> None:
     """Find what validates but will hurt: naming, buckets, cardinality, alert hygiene,
@@ -246,7 +290,16 @@ def lint(
     _run(action)
 
 
+# Click's documented ways to ask for a completion script, as Typer spells them.
+_COMPLETE = "_MCGEN_COMPLETE"
+_CLICK_STYLE = {"bash_source": "source_bash", "zsh_source": "source_zsh",
+                "fish_source": "source_fish", "source": "source_bash"}
+
+
 def main() -> None:
+    instruction = os.environ.get(_COMPLETE, "")
+    if instruction in _CLICK_STYLE:  # `eval "$(_MCGEN_COMPLETE=bash_source mcgen)"`
+        os.environ[_COMPLETE] = _CLICK_STYLE[instruction]
     try:
         app(prog_name="mcgen")
     except SystemExit as exc:
