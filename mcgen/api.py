@@ -70,7 +70,7 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
         return report
     with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
         root = Path(tmp)
-        write.write(root, files)
+        write.fresh(root, files)
         rules, tests = ([(p.relative_to(root.resolve()), str(out / p.relative_to(root.resolve())))
                          for p in found] for found in _rules_and_tests(root))
         report.promtool_ran = True

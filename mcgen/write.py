@@ -88,6 +88,15 @@ def write(out: Path, files: dict[str, str], notify: Notify = _stderr) -> list[Ch
         raise UsageError(f"{out}: cannot write ({exc.strerror or exc}); {hint}") from exc
 
 
+def fresh(root: Path, files: dict[str, str]) -> None:
+    """Write `files` into `root`, a new private folder (a scratch copy for promtool): no
+    lock, no swap."""
+    for rel, text in sorted(files.items()):
+        target = root / rel
+        os.makedirs(target.parent, exist_ok=True)
+        _new_file(target, text)
+
+
 def _real(out: Path) -> Path:
     """The folder itself (a symbolic link to a folder is followed: the folder is swapped,
     not the link)."""
