@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import fcntl
 import os
 import re
 import shutil
@@ -108,9 +107,10 @@ def _locked(out: Path, shared: bool = False, notify: Notify = _stderr) -> Iterat
     """Hold the lock of `out`'s parent folder (waiting for a run that holds it)."""
     parent = _real(out).parent
     try:
+        import fcntl
         fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        yield  # no parent yet (nothing to compare) or not ours to open: no lock
+    except (ImportError, OSError):
+        yield  # no parent yet (nothing to compare), not ours to open, or no flock: no lock
         return
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     try:
