@@ -105,12 +105,13 @@ def _real(out: Path) -> Path:
 @contextmanager
 def _locked(out: Path, shared: bool = False, notify: Notify = _stderr) -> Iterator[None]:
     """Hold the lock of `out`'s parent folder (waiting for a run that holds it)."""
-    parent = _real(out).parent
     try:
         import fcntl
-        fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        fd: int | None = os.open(_real(out).parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (ImportError, OSError):
-        yield  # no parent yet (nothing to compare), not ours to open, or no flock: no lock
+        fd = None  # no parent yet (nothing to compare), not ours to open, or no flock
+    if fd is None:
+        yield
         return
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     try:
