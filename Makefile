@@ -8,7 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv promtool engines node grafana-schema stubs-typescript go generate test e2e check bench \
+.PHONY: help venv promtool engines node grafana-schema stubs-typescript go generate test fuzz e2e \
+        check bench \
         clean distclean
 
 help:
@@ -18,6 +19,7 @@ help:
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
 	@echo "make test      ruff, mypy and pytest (installs promtool, node, go and npm packages)"
+	@echo "make fuzz      the property tests exploring new examples (FUZZ_EXAMPLES=500 each)"
 	@echo "make e2e       the end-to-end test alone (real Prometheus, generated stub and rules)"
 	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
 	@echo "make bench     time mcgen on 100 synthetic services (reports, never fails)"
@@ -84,10 +86,20 @@ go:
 generate: $(STAMP)
 	$(BIN)/mcgen generate
 
+# The property tests replay the same examples on every run (hypothesis profile "ci",
+# tests/conftest.py), so a landing never depends on the luck of the draw; `make fuzz`
+# explores.
 test: $(STAMP) promtool engines node grafana-schema stubs-typescript go
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
+
+# New examples for the property tests (the YAML writer, valid specs through promtool), a
+# budget of FUZZ_EXAMPLES each; a failure prints the example and a blob to replay it.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP) promtool engines
+	HYPOTHESIS_PROFILE=fuzz MCGEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest \
+	    tests/test_yamlout.py tests/test_property.py
 
 # The end-to-end test alone: an app on the generated Python stub, scraped by a real
 # Prometheus with the generated rules (also part of `make test`).

@@ -70,7 +70,7 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
         return report
     with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
         root = Path(tmp)
-        write.write(root, files)
+        write.fresh(root, files)
         rules, tests = ([(p.relative_to(root.resolve()), str(out / p.relative_to(root.resolve())))
                          for p in found] for found in _rules_and_tests(root))
         report.promtool_ran = True
@@ -90,8 +90,8 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
                 "docs/*.md")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
-        if rel in files:
-            continue
+        if rel in files or path.name.startswith(write.TEMP_PREFIX):
+            continue  # ours, or staged by an interrupted run (the next generate removes it)
         spec = _generated_from(path)
         if spec is None:
             continue
@@ -119,9 +119,19 @@ def _repo_root(out: Path) -> Path:
     return next((p for p in full.parents if (p / ".git").exists()), Path.cwd())
 
 
-def test(out: Path = DEFAULT_OUT, show: ShowRun = lambda run: None) -> list[promtool.FileRun]:
-    """Run the generated promtool tests under `out`, a file at a time on every core."""
+def test(out: Path = DEFAULT_OUT, show: ShowRun = lambda run: None,
+         paths: list[Path] | None = None) -> list[promtool.FileRun]:
+    """Run the generated promtool tests under `out`, a file at a time on every core: those
+    of the specs under `paths`, or (None) every one there."""
     _, tests = _rules_and_tests(out)
+    if paths is not None:
+        from mcgen.conventions import tests_path
+        wanted = [(out / tests_path(s.name)).resolve() for s in validate(paths).services]
+        missing = [p for p in wanted if not p.is_file()]
+        if missing:
+            raise UsageError("\n".join(f"{_shown(p, out)}: missing; run `mcgen generate` "
+                                       "first, or give --out" for p in missing))
+        tests = sorted(wanted)
     if not tests:
         raise UsageError(f"{out / 'prometheus'}: no promtool tests (*.test.yml) there; "
                          "run `mcgen generate` first, or give --out")
@@ -155,7 +165,6 @@ def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Split PATHS into spec files and Prometheus rule files (a mapping with `groups`, or
     a PrometheusRule resource); folders are searched for *.yaml and *.yml, and promtool
     test files are left out."""
-    import yaml
     specs: list[Path] = []
     rules: list[Path] = []
     for path in paths:
@@ -164,16 +173,31 @@ def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
         files = sorted([*path.rglob("*.yaml"), *path.rglob("*.yml")]) if path.is_dir() \
             else [path]
         for file in files:
-            try:  # a bundle of resources holds several documents
-                docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
-            except (yaml.YAMLError, OSError, UnicodeDecodeError):
-                docs = []  # validation reports it, with its position
-            if any(isinstance(d, dict) and "rule_files" in d and "tests" in d for d in docs):
+            docs = _top_keys(file)
+            if any({"rule_files", "tests"} <= set(d) for d in docs):
                 continue  # a promtool unit-test file: nothing to lint in it
-            is_rules = any(isinstance(d, dict) and (
-                "groups" in d or d.get("kind") == "PrometheusRule") for d in docs)
+            is_rules = any("groups" in d or d.get("kind") == "PrometheusRule" for d in docs)
             (rules if is_rules else specs).append(file)
     return specs, rules
+
+
+def _top_keys(file: Path) -> list[dict[str, str | None]]:
+    """The top-level keys (and plain values) of each document of a YAML file (a bundle of
+    resources holds several), composed but not constructed: a value no tag can read, an
+    alias bomb or a huge file is reported by validation, with its position, not here."""
+    import yaml
+
+    from mcgen.spec.load import MAX_FILE_BYTES
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_FILE_BYTES:
+            return []  # /dev/zero, a named pipe: never read
+        nodes = list(yaml.compose_all(file.read_text(encoding="utf-8"),
+                                      Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
+        return []
+    return [{str(k.value): v.value if isinstance(v, yaml.ScalarNode) else None
+             for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            for node in nodes if isinstance(node, yaml.MappingNode)]
 
 
 def lint(paths: list[Path] | None = None, env: str | None = None,

@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,17 +22,62 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="mcgen: one YAML spec per service -> Prometheus rules, promtool tests and more.",
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 Paths = Annotated[list[Path] | None, typer.Argument(
-    help="Spec files or folders (default: specs/).", show_default=False)]
-Out = Annotated[Path, typer.Option("--out", help="Output folder.")]
-Env = Annotated[str | None, typer.Option("--env", help="Apply this environment's overrides.")]
+    metavar="PATHS", help="Spec files or folders (default: specs/).", show_default=False)]
+# A string, not a Path: Path("") is ".", and `--out ''` must not mean the current folder.
+Out = Annotated[str, typer.Option("--out", metavar="DIR", help="Output folder.")]
+Env = Annotated[str | None, typer.Option("--env", metavar="ENV",
+                                         help="Apply this environment's overrides.")]
+
+
+def _flags_take_no_value() -> None:
+    """Typer 0.29's help shows every flag as taking a value (`--dry-run <bool>`), which
+    it refuses, and an argument's Python type after its name: show flags bare, and
+    arguments by name."""
+    from typer.core import TyperArgument, TyperOption
+    option, argument = TyperOption.display_type_rich, TyperArgument.display_type_rich
+
+    def show_option(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else option(self, ctx)
+
+    def show_argument(self: Any, ctx: Any) -> str | None:
+        return None if self.metavar else argument(self, ctx)
+
+    TyperOption.display_type_rich = show_option  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = show_argument  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"mcgen {version('mcgen')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print mcgen's version and exit.")] = False) -> None:
+    """mcgen: one YAML spec per service -> Prometheus rules, promtool tests and more."""
 
 
 def _err(message: str) -> None:
     typer.echo(message, err=True)
+
+
+def _folder(out: str) -> Path:
+    """The output folder of --out."""
+    if not out:
+        from mcgen.errors import UsageError
+        raise UsageError("--out '': give the output folder (default: generated)")
+    return Path(out)
 
 
 def _run(action: Callable[[], int]) -> None:
@@ -67,16 +112,17 @@ def validate(paths: Paths = None, env: Env = None) -> None:
 
 
 @app.command()
-def generate(paths: Paths = None, out: Out = Path("generated"), env: Env = None) -> None:
+def generate(paths: Paths = None, out: Out = "generated", env: Env = None) -> None:
     """Render every output into the output folder."""
     def action() -> int:
         from mcgen import api
-        changes = api.generate(paths, out, env)
+        folder = _folder(out)
+        changes = api.generate(paths, folder, env)
         for change in changes:
             if change.status != "same":
-                typer.echo(f"{change.status:>7} {out / change.path}")
+                typer.echo(f"{change.status:>7} {folder / change.path}")
         changed = sum(c.status != "same" for c in changes)
-        typer.echo(f"{len(changes)} file(s), {changed} written, under {out}/")
+        typer.echo(f"{len(changes)} file(s), {changed} written, under {folder}/")
         return 0
     _run(action)
 
@@ -101,18 +147,19 @@ def _show_run(verbose: bool) -> Callable[[FileRun], None]:
 
 
 @app.command()
-def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None,
+def check(paths: Paths = None, out: Out = "generated", env: Env = None,
           verbose: Verbose = False) -> None:
     """For CI: validate, fail on stale outputs, then run promtool check and test."""
     def action() -> int:
         from mcgen import api
-        report = api.check(paths, out, env, show=_show_run(verbose))
+        folder = _folder(out)
+        report = api.check(paths, folder, env, show=_show_run(verbose))
         again = f"mcgen generate{f' --env {env}' if env else ''}"
         for change in report.drift:
             what = "missing" if change.status == "new" else "stale"
-            _err(f"{out / change.path}: {what}; run `{again}` and commit the result")
+            _err(f"{folder / change.path}: {what}; run `{again}` and commit the result")
         for path, spec in report.orphans:
-            _err(f"{out / path}: orphan (generated from {spec}, which no longer produces it); "
+            _err(f"{folder / path}: orphan (generated from {spec}, which no longer produces it); "
                  "delete it")
         if report.drift or report.orphans:
             _err("promtool not run: bring the outputs up to date first")
@@ -122,12 +169,18 @@ def check(paths: Paths = None, out: Out = Path("generated"), env: Env = None,
     _run(action)
 
 
+TestPaths = Annotated[list[Path] | None, typer.Argument(
+    metavar="PATHS", help="Spec files or folders whose tests to run (default: every test "
+    "file under the output folder).", show_default=False)]
+
+
 @app.command("test")
-def test_cmd(out: Out = Path("generated"), verbose: Verbose = False) -> None:
-    """Run the generated promtool tests."""
+def test_cmd(paths: TestPaths = None, out: Out = "generated", verbose: Verbose = False) -> None:
+    """Run the generated promtool tests: those of the specs in PATHS, or every one under
+    the output folder."""
     def action() -> int:
         from mcgen import api
-        runs = api.test(out, show=_show_run(verbose))
+        runs = api.test(_folder(out), show=_show_run(verbose), paths=paths)
         return 0 if all(r.ok for r in runs) else 1
     _run(action)
 
@@ -181,24 +234,25 @@ def schema() -> None:
 
 @app.command()
 def push(
-    paths: Paths = None, out: Out = Path("generated"), env: Env = None,
+    paths: Paths = None, out: Out = "generated", env: Env = None,
     url: Annotated[str | None, typer.Option(
-        "--url", help="Grafana's root URL (default: $GRAFANA_URL). The token is read from "
-        "$GRAFANA_TOKEN only.", show_default=False)] = None,
+        "--url", metavar="URL", help="Grafana's root URL (default: $GRAFANA_URL). The token "
+        "is read from $GRAFANA_TOKEN only.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what would be created or updated; change nothing.")] = False,
     message: Annotated[str | None, typer.Option(
-        "--message", help="Version message in Grafana's history "
+        "--message", metavar="MSG", help="Version message in Grafana's history "
         "(default: mcgen: generated from <spec>).", show_default=False)] = None,
     insecure: Annotated[bool, typer.Option(
         "--insecure", help="Skip TLS certificate checks (prefer REQUESTS_CA_BUNDLE).")] = False,
     timeout: Annotated[float, typer.Option(
-        "--timeout", help="Seconds to wait for each answer from Grafana.")] = 10.0,
+        "--timeout", metavar="SECONDS",
+        help="Seconds to wait for each answer from Grafana.")] = 10.0,
 ) -> None:
     """Import the generated dashboards into Grafana over its HTTP API."""
     def action() -> int:
         from mcgen import api
-        report = api.push(paths, out, env, url=url, dry_run=dry_run, message=message,
+        report = api.push(paths, _folder(out), env, url=url, dry_run=dry_run, message=message,
                           insecure=insecure, timeout=timeout,
                           show=lambda line, ok: typer.echo(line, err=not ok))
         typer.echo(report.summary())
@@ -210,10 +264,11 @@ def push(
 def lint(
     paths: Paths = None, env: Env = None,
     fmt: Annotated[str, typer.Option(
-        "--format", help="text, json or github (annotations in GitHub Actions).")] = "text",
+        "--format", metavar="FORMAT",
+        help="text, json or github (annotations in GitHub Actions).")] = "text",
     fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 on findings of this severity or worse: info, warning, "
-        "error (default: mcgen.toml's [lint] fail_on, else warning).",
+        "--fail-on", metavar="SEVERITY", help="Exit 1 on findings of this severity or worse: "
+        "info, warning, error (default: mcgen.toml's [lint] fail_on, else warning).",
         show_default=False)] = None,
 ) -> None:
     """Find what validates but will hurt: naming, buckets, cardinality, alert hygiene,
@@ -235,7 +290,16 @@ def lint(
     _run(action)
 
 
+# Click's documented ways to ask for a completion script, as Typer spells them.
+_COMPLETE = "_MCGEN_COMPLETE"
+_CLICK_STYLE = {"bash_source": "source_bash", "zsh_source": "source_zsh",
+                "fish_source": "source_fish", "source": "source_bash"}
+
+
 def main() -> None:
+    instruction = os.environ.get(_COMPLETE, "")
+    if instruction in _CLICK_STYLE:  # `eval "$(_MCGEN_COMPLETE=bash_source mcgen)"`
+        os.environ[_COMPLETE] = _CLICK_STYLE[instruction]
     try:
         app(prog_name="mcgen")
     except SystemExit as exc:

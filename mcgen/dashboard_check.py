@@ -5,6 +5,7 @@ silently but show wrong. The type check against Grafana's own schema is the othe
 - panel ids unique (rows included), refIds unique within a panel;
 - every gridPos inside the 24 columns, and no two panels overlapping;
 - every panel and query on the `datasource` variable, every `${var}` defined;
+- no title, description or legend that Grafana would interpolate (`$x`, `${x}`, `[[x]]`);
 - every metric of the spec in some query, every alert threshold (overrides and SLO burn
   factors included) drawn on a panel that queries the alerted metric.
 """
@@ -86,6 +87,28 @@ def query_problems(board: dict[str, Any]) -> list[str]:
     return out
 
 
+# Grafana's variable syntax in text (its regex, with JavaScript's ASCII \w).
+_GRAFANA_VARIABLE = re.compile(r"\$[A-Za-z0-9_]|\$\{[A-Za-z0-9_]|\[\[[^\]]+\]\]")
+
+
+def text_problems(board: dict[str, Any]) -> list[str]:
+    """Titles, descriptions and legends Grafana would rewrite."""
+    out = []
+    for panel in _panels(board):
+        texts = [("title", panel.get("title")), ("description", panel.get("description"))]
+        texts += [("legend", t.get("legendFormat")) for t in panel.get("targets", [])]
+        for what, value in texts:
+            found = _GRAFANA_VARIABLE.search(str(value or ""))
+            if found:
+                out.append(f"the {what} of panel {panel.get('title')!r} holds "
+                           f"{found.group()!r}, which Grafana would interpolate")
+    for var in board.get("templating", {}).get("list", []):
+        found = _GRAFANA_VARIABLE.search(str(var.get("label") or ""))
+        if found:
+            out.append(f"the label of variable {var.get('name')!r} holds {found.group()!r}")
+    return out
+
+
 def coverage_problems(board: dict[str, Any], svc: Service) -> list[str]:
     """Every metric queried; every threshold drawn where its metric is shown."""
     shown = [(p, [str(t.get("expr", "")) for t in p.get("targets", [])])
@@ -119,7 +142,8 @@ def coverage_problems(board: dict[str, Any], svc: Service) -> list[str]:
 
 
 def problems(board: dict[str, Any], svc: Service) -> list[str]:
-    out = layout_problems(board) + query_problems(board) + coverage_problems(board, svc)
+    out = (layout_problems(board) + query_problems(board) + text_problems(board)
+           + coverage_problems(board, svc))
     if board.get("uid") != svc.dashboard.uid or len(str(board.get("uid"))) > 40:
         out.append(f"uid {board.get('uid')!r} is not the spec's, or longer than 40 characters")
     return out

@@ -3,11 +3,16 @@
 Every failure becomes a GrafanaError: one line that says what went wrong and what to do,
 and whether the rest of the run can go on (a wrong token or an unreachable server stops it;
 a dashboard Grafana refuses does not). The token comes from GRAFANA_TOKEN only and never
-appears in a message: messages are scrubbed of it before they leave this module.
+appears in a message: whatever a server says is scrubbed of it (and of any 8 characters of
+it) before it is cut short, and every message again before it leaves this module.
+
+Plain http to a host other than this machine would send the token unencrypted: refused
+unless --insecure, which then warns (as it does for an unchecked TLS certificate).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -45,6 +50,28 @@ class Target:
     def __repr__(self) -> str:  # keeps the token out of reprs and debug output
         return f"Target(url={self.url!r}, verify={self.verify}, timeout={self.timeout})"
 
+    def warnings(self) -> list[str]:
+        """What --insecure gives up, for a warning line each."""
+        if self.verify:
+            return []
+        if self.url.startswith("http://"):
+            return [f"warning: --insecure: {TOKEN_ENV} goes to {self.url} over plain http, "
+                    "unencrypted"] if not loopback(self.url) else []
+        return [f"warning: --insecure: the TLS certificate of {self.url} is not checked"]
+
+
+def loopback(url: str) -> bool:
+    """Whether the URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
 
 def target(url: str | None, insecure: bool = False, timeout: float = 10.0) -> Target:
     """Where to push, from --url (else GRAFANA_URL) and GRAFANA_TOKEN; UsageError if unusable."""
@@ -73,6 +100,9 @@ def target(url: str | None, insecure: bool = False, timeout: float = 10.0) -> Ta
         raise UsageError("--timeout must be a positive number of seconds")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     shown = f"{parts.scheme}://{host}{f':{port}' if port else ''}{parts.path.rstrip('/')}"
+    if parts.scheme == "http" and not insecure and not loopback(shown):
+        raise UsageError(f"{shown}: plain http would send {TOKEN_ENV} unencrypted to another "
+                         "machine; use https://, or pass --insecure to send it anyway")
     return Target(shown, token, not insecure, timeout)
 
 
@@ -158,7 +188,7 @@ class Grafana:
         from niquests.exceptions import ConnectionError as NetError
         from niquests.exceptions import RequestException, SSLError
 
-        url = self.where.url
+        url, token = self.where.url, self.where.token
         try:
             with warnings.catch_warnings():
                 if not self.where.verify:  # asked for; push says so once, not per request
@@ -168,22 +198,26 @@ class Grafana:
             error = GrafanaError(f"no answer from {url} within {self.where.timeout:g}s; check "
                                  "the URL and the network, or raise --timeout", fatal=True)
         except GrafanaClientError as exc:
-            error = _refused(what, role, exc.status_code, exc.response, url, gone)
+            error = _refused(what, role, exc.status_code, _scrub(exc.response, token), url,
+                             gone)
         except GrafanaServerError as exc:
             error = GrafanaError(f"could not {what}: Grafana failed ({exc.status_code}: "
-                                 f"{_said(exc.response)}); see Grafana's log, then retry")
+                                 f"{_said(_scrub(exc.response, token))}); see Grafana's "
+                                 "log, then retry")
         except SSLError as exc:
-            reason = _reason(exc)
+            reason = _reason(exc, token)
             hint = ("if Grafana's certificate comes from a private CA, point REQUESTS_CA_BUNDLE "
                     "at the CA's certificate" if "certificate" in reason else
                     "check the URL's scheme (https or http) and port")
             error = GrafanaError(f"TLS error talking to {url} ({reason}); {hint}", fatal=True)
         except NetError as exc:
-            error = GrafanaError(f"cannot connect to Grafana at {url} ({_reason(exc)}); is it "
+            error = GrafanaError(f"cannot connect to Grafana at {url} ({_reason(exc, token)}); "
+                                 "is it "
                                  "running, and are --url / GRAFANA_URL right?", fatal=True)
         except (GrafanaException, RequestException, ValueError) as exc:
-            error = GrafanaError(f"could not {what} at {url}: {_reason(exc)}", fatal=True)
-        raise GrafanaError(_scrub(str(error), self.where.token), error.fatal, error.status)
+            error = GrafanaError(f"could not {what} at {url}: {_reason(exc, token)}",
+                                 fatal=True)
+        raise GrafanaError(_scrub(str(error), token), error.fatal, error.status)
 
 
 def _refused(what: str, role: str, status: int, response: object, url: str,
@@ -218,14 +252,37 @@ def _said(response: object) -> str:
     return (line[:157] + "...") if len(line) > 160 else line or "no message"
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, token: str) -> str:
     """'connection refused' rather than three nested exception reprs."""
-    text = str(exc)
+    text = _scrub(str(exc), token)
     found = _SSL.search(text) or _ERRNO.search(text)
     if found:
         return next(g for g in found.groups() if g).strip().lower()
     return _said(text)
 
 
-def _scrub(message: str, token: str) -> str:
-    return message.replace(token, "<" + TOKEN_ENV + ">") if token else message
+_FRAGMENT = 8  # this many characters of the token in a row are scrubbed too
+
+
+def _scrub(said: Any, token: str) -> Any:
+    """What a server said (text, or JSON data) with the token, and every run of at least
+    8 of its characters (a server may echo part of it), replaced by <GRAFANA_TOKEN>."""
+    if isinstance(said, dict):
+        return {_scrub(k, token): _scrub(v, token) for k, v in said.items()}
+    if isinstance(said, list):
+        return [_scrub(v, token) for v in said]
+    if not isinstance(said, str) or not token:
+        return said
+    least = min(len(token), _FRAGMENT)
+    out, i = [], 0
+    while i < len(said):
+        length = 0
+        while i + length < len(said) and said[i:i + length + 1] in token:
+            length += 1
+        if length >= least:
+            out.append(f"<{TOKEN_ENV}>")
+            i += length
+        else:
+            out.append(said[i])
+            i += 1
+    return "".join(out)

@@ -105,8 +105,8 @@ def run(dashboards: list[Dashboard], where: Target, dry_run: bool = False,
     grafana = Grafana(where)
     report = Report(where.url, dry_run)
     planned: set[str] = set()  # folders a dry run would create
-    if not where.verify:
-        show(f"warning: --insecure: the TLS certificate of {where.url} is not checked", False)
+    for warning in where.warnings():
+        show(warning, False)
     try:
         grafana.check()
         for dash in dashboards:

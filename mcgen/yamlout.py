@@ -34,11 +34,18 @@ _IN_LINE = r"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uf
 _BLOCK_LINE = re.compile(rf"[^\s{_NOT_PRINTABLE}][^{_IN_LINE}]*")  # tabs allowed inside
 
 
+# Inside a flow collection (`[a, b]`) a plain scalar also ends at these: PyYAML stops at
+# `?` too, so `[a?]` would not read back.
+_FLOW_INDICATORS = re.compile(r"[,\[\]{}?]")
+
+
 @lru_cache(maxsize=65_536)
-def scalar(value: str) -> str:
-    """`value` as a one-line YAML scalar that reads back exactly as the same string."""
+def scalar(value: str, flow: bool = False) -> str:
+    """`value` as a one-line YAML scalar that reads back exactly as the same string; with
+    `flow`, also as an item of a flow collection."""
     if (_PLAIN.fullmatch(value) and ": " not in value and " #" not in value
             and not value.endswith((":", " ")) and not value.startswith(("- ", "? "))
+            and not (flow and _FLOW_INDICATORS.search(value))
             and not _YAML12_NOT_STR.fullmatch(value)
             and _resolve(value) == _STR):
         return value
@@ -125,9 +132,6 @@ def dump(data: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
-_FLOW_UNSAFE = re.compile(r"[,\[\]{}]")
-
-
 def flow_list(values: list[Any]) -> str | None:
     """`[a, b, 1.5]`: a one-line flow sequence of strings and numbers that reads back as
     `values`, or None when an item needs block style (a multi-line string)."""
@@ -136,11 +140,7 @@ def flow_list(values: list[Any]) -> str | None:
         if isinstance(value, str):
             if "\n" in value:
                 return None
-            text = scalar(value)
-            if not text.startswith('"') and _FLOW_UNSAFE.search(text):
-                text = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}",
-                                        json.dumps(value, ensure_ascii=False))
-            items.append(text)
+            items.append(scalar(value, flow=True))
         elif isinstance(value, (bool, int, float)):
             items.append(_number(value))
         else:

@@ -12,8 +12,29 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis profiles. "ci" (CI=true, and `make test`): the same examples on every run, so
+# a landing never depends on the luck of the draw; no deadline (a busy machine is not a
+# failure); no example database. "fuzz" (`make fuzz`, never part of `make test`): explores
+# new examples, MCGEN_FUZZ_EXAMPLES per property test. "dev" (plain pytest elsewhere):
+# explores, no deadline. HYPOTHESIS_PROFILE picks one by name. (Hypothesis loads a built-in
+# "ci" profile of its own when it detects CI; ours is explicit, and `make test` uses it.)
+FUZZ_EXAMPLES = int(os.environ.get("MCGEN_FUZZ_EXAMPLES", "500"))
+settings.register_profile("ci", derandomize=True, deadline=None, database=None,
+                          print_blob=True)
+settings.register_profile("fuzz", deadline=None, max_examples=FUZZ_EXAMPLES, print_blob=True)
+settings.register_profile("dev", deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI") == "true" else "dev")
+settings.load_profile(PROFILE)
+
+
+def max_examples(default: int) -> int:
+    """A property test's number of examples: its own, or the fuzz run's budget."""
+    return FUZZ_EXAMPLES if PROFILE == "fuzz" else default
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

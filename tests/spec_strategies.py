@@ -909,4 +909,10 @@ REGRESSIONS = [
                   "ratio_to": {"metric": "reg_pinned_disk_writes_total"},
                   "select": {"cluster": '"'}, "above": 3.23, "by": ["namespace"]}),
         selector={"job": "reg_pinned"})]),
+    # A list value holding a backslash before digits is escaped (`\\\\5xx`) and was then
+    # refused as an RE2 backreference.
+    Example([_one("reg_backslash", _counter(
+        "reg_backslash_requests_total", {"code": None},
+        {"alert": "RequestRateHigh", "rate": True, "above": 100, "by": ["code"],
+         "select": {"code": ["\\5xx", "a", "b"]}}))]),
 ]

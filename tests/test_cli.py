@@ -407,3 +407,85 @@ def test_test_keeps_promtool_text_it_cannot_read(project: Path, tmp_path: Path,
     assert "generated/prometheus/codehub.test.yml: FAILED (" in result.stderr
     assert "generated/prometheus/codehub.test.yml: promtool: something unexpected happened" \
         in result.stderr
+
+
+# -- the command line itself: version, -h, completion, flags, PATHS ---------------------
+
+
+def _mcgen(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcgen", *args], capture_output=True,
+                          text=True, check=False, env={**os.environ, **env}, timeout=120)
+
+
+def test_version_is_the_package_version() -> None:
+    from importlib.metadata import version
+    proc = _mcgen("--version")
+    assert proc.returncode == 0 and proc.stdout == f"mcgen {version('mcgen')}\n"
+
+
+@pytest.mark.parametrize("command", ["validate", "generate", "check", "test", "init",
+                                     "schema", "push", "lint"])
+def test_dash_h_is_help_on_every_command(command: str) -> None:
+    short, long = _mcgen(command, "-h"), _mcgen(command, "--help")
+    assert short.returncode == 0 and long.returncode == 0
+    assert short.stdout == long.stdout and f"Usage: mcgen {command}" in short.stdout
+
+
+def test_dash_h_is_help() -> None:
+    short = _mcgen("-h")
+    assert short.returncode == 0 and short.stdout == _mcgen("--help").stdout
+    assert "--version" in short.stdout and "--show-completion" in short.stdout
+
+
+def test_flags_are_shown_without_a_value() -> None:
+    """`--dry-run <bool>` was shown, but a value is refused: flags are shown bare."""
+    out = _mcgen("push", "--help", COLUMNS="100", TERM="dumb").stdout
+    assert "<bool>" not in out and "<list" not in out, out
+    assert "--dry-run " in out and "--insecure " in out and "SECONDS" in out
+    assert "[PATHS]..." in out
+
+
+def test_bash_completion_works() -> None:
+    """The script `--show-completion bash` prints drives completions; Click's documented
+    way (`_MCGEN_COMPLETE=bash_source`) gives the same script (it said "Shell source not
+    supported" or "Invalid completion instruction")."""
+    script = _mcgen("--show-completion", "bash")
+    assert script.returncode == 0, script.stderr
+    assert "complete -o default -F _mcgen_completion mcgen" in script.stdout
+    for click_style in ("bash_source", "source"):
+        same = _mcgen(_MCGEN_COMPLETE=click_style)
+        assert same.returncode == 0 and same.stdout.strip() == script.stdout.strip()
+    words = _mcgen(COMP_WORDS="mcgen gen", COMP_CWORD="1", _MCGEN_COMPLETE="complete_bash")
+    assert words.stdout.split() == ["generate"]
+    options = _mcgen(COMP_WORDS="mcgen push --dr", COMP_CWORD="2",
+                     _MCGEN_COMPLETE="complete_bash")
+    assert options.stdout.split() == ["--dry-run"]
+
+
+def test_install_completion_for_bash(tmp_path: Path) -> None:
+    proc = _mcgen("--install-completion", "bash", HOME=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "_mcgen_completion" in (tmp_path / ".bash_completions" / "mcgen.sh").read_text()
+    assert ".bash_completions/mcgen.sh" in (tmp_path / ".bashrc").read_text()
+
+
+def test_test_takes_paths(shop: Path, promtool_log: Path) -> None:
+    """`mcgen test PATHS` runs the tests of those specs only; without PATHS, every test
+    file under --out; a spec whose tests were never generated is named."""
+    (shop / "specs" / "cart.yaml").write_text(SHOP.replace("shop", "cart"))
+    assert runner.invoke(app, ["generate"]).exit_code == 0
+    result = runner.invoke(app, ["test", "specs/cart.yaml"])
+    assert result.exit_code == 0, result.output
+    assert [c.split("/")[-1] for c in promtool_log.read_text().splitlines()] == \
+        ["cart.test.yml"]
+    assert result.stdout.startswith("generated/prometheus/cart.test.yml: ok (")
+    promtool_log.unlink()
+    assert runner.invoke(app, ["test"]).exit_code == 0
+    assert sorted(c.split("/")[-1] for c in promtool_log.read_text().splitlines()) == \
+        ["cart.test.yml", "shop.test.yml"]
+    (shop / "specs" / "ledger.yaml").write_text(SHOP.replace("shop", "ledger"))
+    missing = runner.invoke(app, ["test", "specs/ledger.yaml", "specs/shop.yaml"])
+    assert missing.exit_code == 2
+    assert missing.stderr.splitlines() == [
+        "generated/prometheus/ledger.test.yml: missing; run `mcgen generate` first, or give "
+        "--out"]

@@ -254,6 +254,63 @@ metrics:
     assert any('=~"${route}"' in q for q in queries)  # the dashboard's variable, untouched
 
 
+GRAFANA_SYNTAX = ("$route", "${route}", "[[route]]", "$__range", "${__interval}", "$5")
+
+
+def test_grafana_cannot_rewrite_titles_descriptions_or_legends(tmp_path: Path) -> None:
+    """Help texts, label values shown in titles, group (row) names and SLO descriptions
+    holding `$route`, `${x}`, `[[x]]` or `$__range` are shown as written: Grafana
+    interpolates titles, descriptions and legends (`route` is also this dashboard's
+    variable), so each such `$` or `[[` carries an invisible word joiner."""
+    hostile = " ".join(GRAFANA_SYNTAX)
+    spec = tmp_path / "pay.yaml"
+    spec.write_text(f"""\
+version: 1
+service: pay
+metrics:
+  - name: pay_requests_total
+    type: counter
+    help: "Requests by {hostile}."
+    group: "Costs in {hostile}"
+    labels: {{route: ["$route", "[[b]]"], code: ["200", "500"]}}
+    alerts:
+      - {{alert: PayRouteBusy, rate: true, above: 5, select: {{route: "$route"}}}}
+slos:
+  - name: availability
+    objective: 99.9
+    description: "Served {hostile}."
+    sli:
+      events:
+        error: {{metric: pay_requests_total, select: {{code: "500"}}}}
+        total: {{metric: pay_requests_total}}
+""", encoding="utf-8")
+    ((svc, board, _),) = _boards([spec])
+    assert dashboard_check.problems(board, svc) == []
+    panels = [p for p in board["panels"]]
+    texts = [str(p.get(k, "")) for p in panels for k in ("title", "description")]
+    texts += [t["legendFormat"] for p in panels for t in p.get("targets", ())]
+    shown = [t.replace(dashboards.WORD_JOINER, "") for t in texts]
+    assert "Costs in " + hostile in shown  # the row
+    assert "Requests by " + hostile + "." in shown  # a panel's description: the help
+    assert "Served " + hostile + "." in shown  # an SLO panel's description
+    assert any('pay_requests_total{route="$route"}' in t for t in shown)  # the alert's title
+    grafana = re.compile(r"\$\w|\$\{|\[\[")  # what Grafana's variable syntax starts with
+    assert [t for t in texts if grafana.search(t)] == []
+    for t in texts:  # only a `$` or `[` that starts Grafana's syntax is touched
+        assert t.count(dashboards.WORD_JOINER) == len(
+            re.findall(r"\$(?=[\w{])|\[(?=\[)", t.replace(dashboards.WORD_JOINER, "")))
+
+
+def test_text_escapes_only_what_grafana_reads() -> None:
+    wj = dashboards.WORD_JOINER
+    assert dashboards.text("cost in $ and [x] per $route, ${a}, [[b]], $__range") == \
+        f"cost in $ and [x] per ${wj}route, ${wj}{{a}}, [{wj}[b]], ${wj}__range"
+    assert dashboards.text("plain {{route}} P95") == "plain {{route}} P95"
+    bad = {"panels": [{"title": "a $route", "description": "${x}", "targets": [
+        {"legendFormat": "[[y]]"}]}], "templating": {"list": []}}
+    assert len(dashboard_check.text_problems(bad)) == 3
+
+
 @pytest.mark.parametrize(("expr", "inert"), [
     ('a{b="$x"}', 'a{b="\\u0024x"}'),
     ('a{b=~"${v}",c="${w}"}', 'a{b=~"${v}",c="\\u0024{w}"}'),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from mcgen import promql
+from mcgen import api, promql
+from mcgen.errors import SpecError
 from mcgen.promql import Duration, Matcher
 
 
@@ -65,3 +67,32 @@ def test_selector_sorts_matchers() -> None:
     sel = promql.selector("x", [Matcher("b", "=", "1"), Matcher("a", "=", "2")])
     assert sel == 'x{a="2",b="1"}'
     assert re.fullmatch(r'x\{a="2",b="1"\}', sel)
+
+
+def test_escaped_backslash_before_a_digit_is_no_backreference(tmp_path: Path) -> None:
+    """A `select` list value `\\5xx` becomes the regex `\\\\5xx|a|b`: an escaped backslash,
+    then `5`, which RE2 accepts (it was refused as the backreference `\\5`); a real
+    backreference after an escaped backslash is still refused."""
+    spec = tmp_path / "shop.yaml"
+    body = """\
+version: 1
+service: shop
+metrics:
+  - name: shop_requests_total
+    type: counter
+    help: Requests served.
+    labels: {{code: null}}
+    alerts:
+      - {{alert: RequestRateHigh, rate: true, above: 100, select: {{code: {select}}}}}
+"""
+    for backslashes in (1, 2):
+        value = "\\" * backslashes + "5xx"  # YAML's single quotes keep backslashes
+        spec.write_text(body.format(select=f"['{value}', a, b]"), encoding="utf-8")
+        rules = api.render([spec])["prometheus/shop.rules.yml"]
+        regex = promql.alternation([value, "a", "b"])
+        assert regex == "\\" * 2 * backslashes + "5xx|a|b"
+        assert f"code=~{promql.string_literal(regex)}" in rules
+    for refused in ("'~\\\\\\\\(a)\\1'", "'~(a)\\1'", "'~a\\\\\\\\\\2'"):
+        spec.write_text(body.format(select=refused), encoding="utf-8")
+        with pytest.raises(SpecError, match="Prometheus' RE2 engine does not support"):
+            api.validate([spec])

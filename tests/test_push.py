@@ -68,6 +68,8 @@ class Grafana:
         self.delay = 0.0
         self.health: Any = {"commit": "abc", "database": "ok", "version": "11.6.0"}
         self.url = ""
+        self.echo: int | None = None  # answer 500, echoing the Authorization header after
+        # this many characters
 
     def writes(self) -> list[Request]:
         return [r for r in self.requests if r.method != "GET"]
@@ -76,6 +78,8 @@ class Grafana:
         self.requests.append(Request(method, path, body, auth))
         if (method, path) == ("GET", "/api/health"):
             return 200, self.health
+        if self.echo is not None:
+            return 500, {"message": "x" * self.echo + f" proxy saw Authorization: {auth}"}
         if auth != f"Bearer {self.token}":
             return 401, {"message": "Invalid API key", "messageId": "api-key.invalid"}
         if self.fail_all:
@@ -385,6 +389,69 @@ def test_tls_is_verified_unless_told(project: Path, tmp_path: Path,
         assert "--insecure" in insecure.stderr and len(stub.dashboards) == 4
     finally:
         serving.close()
+
+
+@pytest.mark.parametrize("padding", [0, 90, 100, 110, 115, 120, 140, 170])
+def test_a_server_echoing_the_token_never_shows_any_of_it(project: Path, grafana: Grafana,
+                                                         padding: int) -> None:
+    """Grafana's messages are cut at 160 characters: the token was scrubbed after the cut,
+    so a cut through it showed its first characters."""
+    grafana.echo = padding
+    result = runner.invoke(app, ["push"])
+    assert result.exit_code == 1
+    assert [r.auth for r in grafana.requests][-1] == f"Bearer {TOKEN}"  # it was echoed
+    secret = TOKEN.removeprefix("glsa_")
+    for start in range(len(secret) - 3):
+        assert secret[start:start + 4] not in result.output, (padding, result.output)
+    lines = result.stderr.splitlines()
+    assert lines and all("Grafana failed (500: " in line for line in lines), lines
+    assert all(len(line) < 400 for line in lines)
+
+
+def test_scrub_removes_the_token_and_parts_of_it() -> None:
+    from mcgen.grafana import _scrub
+    token = "glsa_s3cr3tT0kenValue_0123456789_abcdef"
+    said = {"message": f"a {token} b {token[:12]} c {token[20:30]} d glsa_ e", "n": [token]}
+    assert _scrub(said, token) == {
+        "message": "a <GRAFANA_TOKEN> b <GRAFANA_TOKEN> c <GRAFANA_TOKEN> d glsa_ e",
+        "n": ["<GRAFANA_TOKEN>"]}
+
+
+@pytest.mark.parametrize("url", ["http://grafana.example.com", "http://10.0.0.7:3000/grafana",
+                                 "http://[2001:db8::1]:3000"])
+def test_plain_http_to_another_machine_needs_insecure(project: Path, grafana: Grafana,
+                                                      url: str) -> None:
+    result = runner.invoke(app, ["push", "--url", url])
+    _clean(result)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"{url}: plain http would send GRAFANA_TOKEN unencrypted to another machine; use "
+        "https://, or pass --insecure to send it anyway"]
+    assert grafana.requests == []
+
+
+def test_insecure_plain_http_warns(project: Path, grafana: Grafana,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --insecure the token goes, and a warning says so (the stub on 127.0.0.1 stands
+    in for another machine)."""
+    from mcgen import grafana as module
+    monkeypatch.setattr(module, "loopback", lambda url: False)
+    result = runner.invoke(app, ["push", "--insecure"])
+    _clean(result)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: --insecure: GRAFANA_TOKEN goes to {grafana.url} over plain http, "
+        "unencrypted"]
+    assert len(grafana.dashboards) == 4
+
+
+@pytest.mark.parametrize(("url", "local"), [
+    ("http://localhost:3000", True), ("http://127.0.0.2", True), ("http://[::1]:3000", True),
+    ("http://[::ffff:127.0.0.1]", True), ("http://grafana.localhost", True),
+    ("http://127.example.com", False), ("http://10.0.0.1", False), ("http://[::2]", False)])
+def test_loopback(url: str, local: bool) -> None:
+    from mcgen.grafana import loopback
+    assert loopback(url) is local
 
 
 @pytest.mark.parametrize(("unset", "says"), [

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 # Labels the client library sets on some series of a type; a spec never selects on them.
 RESERVED = {"histogram": "le", "summary": "quantile"}
 # Perl/Python regex syntax that RE2 (Prometheus) rejects: lookaround, backreferences,
-# atomic groups, possessive quantifiers, conditionals.
-_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?P=|\(\?>|\(\?\(|\\[1-9]|[*+?}]\+")
+# atomic groups, possessive quantifiers, conditionals. Each escape (a backslash and the
+# character after it) is consumed whole, so an escaped backslash before a digit (the regex
+# `\\\\5xx` a list value `\\5xx` becomes) or an escaped `(` is not taken for one.
+_NOT_RE2 = re.compile(r"\\[1-9]|\\.|\(\?<?[=!]|\(\?P=|\(\?>|\(\?\(|[*+?}]\+", re.DOTALL)
 
 
 def parse(b: Builder, metric: Metric | None, raw: Mapping[str, Any], path: JsonPath,
@@ -86,7 +88,8 @@ def regex_ok(b: Builder, matcher: Matcher, at: JsonPath) -> bool:
     """A regex matcher Prometheus accepts (RE2 syntax), else an error at `at`."""
     if not matcher.is_regex:
         return True
-    perl = _NOT_RE2.search(matcher.value)
+    perl = next((m for m in _NOT_RE2.finditer(matcher.value)
+                 if not m.group().startswith("\\") or m.group()[1] in "123456789"), None)
     if perl:
         b.error(at, f"regex {shorten(matcher.value)} uses '{perl.group()}', which "
                 "Prometheus' RE2 engine does not support", "rewrite it without lookaround, "

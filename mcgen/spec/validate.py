@@ -9,7 +9,7 @@ from pathlib import Path
 from mcgen import promql
 from mcgen.errors import SpecError, SpecProblem, UsageError
 from mcgen.spec import matchers, schema
-from mcgen.spec.load import Document, load_file
+from mcgen.spec.load import Document, file_kind, load_file
 from mcgen.spec.matchers import disjoint
 from mcgen.spec.model import Alert, Metric, Model, Service
 from mcgen.spec.semantics import Builder
@@ -24,6 +24,9 @@ def discover(paths: list[Path]) -> list[Path]:
                                 and p.is_file()))
         elif path.is_file():
             found.append(path)
+        elif path.exists():  # /dev/zero, a named pipe: never read
+            raise UsageError(f"{path}: not a regular file ({file_kind(path.stat().st_mode)}); "
+                             "give spec files or folders (default: specs/)")
         else:
             raise UsageError(f"{path}: no such file or folder; give spec files or folders "
                              "(default: specs/)")

@@ -77,6 +77,19 @@ def _thresholds(panel: panels.Panel) -> Any:
 
 
 _OURS = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# What Grafana would take for a variable in text: `$name`, `${name...}`, `[[name]]`.
+_VARIABLE_START = re.compile(r"\$(?=[\w{])|\[(?=\[)")
+WORD_JOINER = "\u2060"
+
+
+def text(value: str) -> str:
+    """A panel or row title, a description or a legend as Grafana should show it. Grafana
+    interpolates `$name`, `${name}` and `[[name]]` in them (this dashboard's variables,
+    one per label, and built-ins such as `$__range`) and has no escape for a literal `$`.
+    An invisible WORD JOINER (U+2060) after each `$` that starts one, and between the
+    brackets of `[[`, stops that: the text reads the same, every character kept. (The
+    dashboard's own title and description are not interpolated; queries use `inert`.)"""
+    return _VARIABLE_START.sub(lambda m: m.group() + WORD_JOINER, value)
 
 
 def inert(expr: str, variables: frozenset[str]) -> str:
@@ -114,7 +127,7 @@ def _targets(panel: panels.Panel, variables: frozenset[str]) -> list[Any]:
     out = []
     for i, query in enumerate(panel.queries):
         target = (prometheus.Dataquery().expr(inert(query.expr, variables))
-                  .legend_format(query.legend)
+                  .legend_format(text(query.legend))
                   .ref_id(ref_id(i)).datasource(_datasource()))
         if query.heatmap:
             target = target.format(pm.PromQueryFormat.HEATMAP)
@@ -157,7 +170,7 @@ def _panel(panel: panels.Panel, pid: int, grid: dict[str, int], variables: froze
             # Grafana scales the axis to the data alone: a soft range keeps every threshold
             # line in view while the values are far from it.
             builder = builder.axis_soft_min(min(0.0, *lines)).axis_soft_max(max(lines))
-    return (builder.id(pid).title(panel.title).description(panel.description)
+    return (builder.id(pid).title(text(panel.title)).description(text(panel.description))
             .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel, variables)))
 
 
@@ -166,7 +179,7 @@ def _variables(plan: panels.Plan) -> list[Any]:
     from grafana_foundation_sdk.models import dashboard as dm
     out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
     for var in plan.variables:
-        out.append(db.QueryVariable(var.name).label(var.label).datasource(_datasource())
+        out.append(db.QueryVariable(var.name).label(text(var.label)).datasource(_datasource())
                    .query(inert(var.query, frozenset())).multi(True).include_all(True)
                    .all_value(".*")
                    .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
@@ -215,7 +228,8 @@ def dashboard(svc: Service) -> dict[str, Any]:
     names = frozenset(v.name for v in plan.variables)
     for item, grid in layout(plan.rows):
         if isinstance(item, panels.Row):
-            builder = builder.with_row(db.Row(item.title).id(panel_id(f"row:{item.title}", taken))
+            builder = builder.with_row(db.Row(text(item.title))
+                                       .id(panel_id(f"row:{item.title}", taken))
                                        .grid_pos(_grid(grid)))
         else:
             builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
