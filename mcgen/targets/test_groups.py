@@ -187,6 +187,10 @@ class _Group:
     def earliest(self, i: int, u: Unit, meets: _Meets, step: int) -> int | None:
         """The earliest start of case `i` that no member conflicts with, on `step` (a
         sampling slot and a rule evaluation alike)."""
+        if u.clocked:  # 0 or nowhere: stop at the first member in the way
+            clear = all(not at + lo <= 0 <= at + hi for j, _, at in self.members
+                        for lo, hi in meets.banned(i, j))
+            return 0 if clear else None
         banned = [(at + lo, at + hi) for j, _, at in self.members
                   for lo, hi in meets.banned(i, j)]
         start, moved = 0, True
@@ -196,8 +200,6 @@ class _Group:
                 if lo <= start <= hi:
                     start = (hi // step + 1) * step
                     moved = True
-        if u.clocked and start != 0:
-            return None
         return start
 
 
