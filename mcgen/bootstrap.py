@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcgen import bootstrap_alerts, bootstrap_convert, bootstrap_read, starter, yamlout
+from mcgen import bootstrap_alerts, bootstrap_convert, bootstrap_read, starter
 from mcgen.errors import UsageError
+from mcgen.text import yamlout
 
 _HEADER = """\
 # yaml-language-server: $schema={schema}

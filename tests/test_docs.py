@@ -16,8 +16,9 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from mcgen import api, catalog, conventions, markdown, promql, queries, sloqueries
+from mcgen import api, catalog, conventions, promql, queries, sloqueries
 from mcgen.spec.model import Service
+from mcgen.text import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_SETS = [ROOT / "specs", *sorted((ROOT / "tests" / "golden").glob("*/specs")),

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcgen.yamlout import dump, flow_list, scalar
+from mcgen.text.yamlout import dump, flow_list, scalar
 
 leaves = (st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none()
           | st.sampled_from(["yes", "no", "on", "1e3", "0x1F", "~", "null", "1.0", "a: b",

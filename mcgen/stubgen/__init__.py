@@ -1,5 +1,5 @@
 """Instrumentation stubs (SPEC 9): what every language's stub needs to know about a
-service, computed once, and the template machinery. Each language has a module here
+service, computed once. Each language has a module here
 (naming and quoting for that language, the template's context) and a template under
 templates/; targets/stubs.py renders them.
 
@@ -12,9 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from typing import Any
 
 from mcgen.spec.model import Label, Metric, Service
 
@@ -70,20 +67,3 @@ def unique(names: Iterable[str], reserved: set[str], fix: Callable[[str], str]) 
             ident += "_"
         out.append(ident)
     return out
-
-
-def render_template(name: str, filters: dict[str, Callable[..., str]], **context: Any) -> str:
-    text: str = _compiled(name, tuple(sorted(filters.items()))).render(**context)
-    return text
-
-
-@lru_cache(maxsize=32)
-def _compiled(name: str, filters: tuple[tuple[str, Callable[..., str]], ...]) -> Any:
-    """A template compiled once per process (per name and set of filters)."""
-    import jinja2
-
-    source = resources.files("mcgen.templates").joinpath(name).read_text("utf-8")
-    env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
-                             autoescape=False, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(dict(filters))
-    return env.from_string(source)

@@ -18,11 +18,11 @@ from mcgen.stubgen import (
     CLIENT_CLASSES,
     MetricFacts,
     facts,
-    render_template,
     summary_quantiles,
     unique,
 )
 from mcgen.stubgen.python import describe
+from mcgen.text.templates import render_template
 
 KEYWORDS = frozenset({
     "break", "case", "chan", "const", "continue", "default", "defer", "else", "fallthrough",

@@ -20,11 +20,11 @@ from mcgen.stubgen import (
     CLIENT_CLASSES,
     MetricFacts,
     facts,
-    render_template,
     summary_quantiles,
     unique,
 )
 from mcgen.stubgen.python import describe
+from mcgen.text.templates import render_template
 
 # JSON's escapes, so that a literal is also JSON (no `\v`, no `\0`).
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcgen import catalog, conventions, markdown, promql, slodocs
+from mcgen import catalog, conventions, promql, slodocs
 from mcgen.spec.model import Model, Service
-from mcgen.stubgen import render_template
+from mcgen.text import markdown
+from mcgen.text.templates import render_template
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import conventions, emulate, promql, sloabsent, yamlout
+from mcgen import conventions, emulate, promql, sloabsent
 from mcgen.errors import SpecError, SpecProblem
 from mcgen.prover import Prover
 from mcgen.scenarios import Unprovable
@@ -18,6 +18,7 @@ from mcgen.spec.model import Model, Service
 from mcgen.targets import test_groups
 from mcgen.targets.rules import rules_document
 from mcgen.targets.test_reads import Readers
+from mcgen.text import yamlout
 
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:

@@ -15,9 +15,9 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from mcgen import yamlout
 from mcgen.conventions import dashboard_path, grafana_folder, header, provisioning_path
 from mcgen.spec.model import Model, Service
+from mcgen.text import yamlout
 
 # Where Grafana reads the dashboard files; the mount in USAGE puts grafana/ there.
 DASHBOARDS_DIR = "/var/lib/grafana/dashboards/mcgen"

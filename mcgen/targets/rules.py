@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import burnrate, conventions, gotemplate, promql, queries, sloqueries, yamlout
+from mcgen import burnrate, conventions, gotemplate, promql, queries, sloqueries
 from mcgen.errors import SpecError, SpecProblem
 from mcgen.spec.model import AbsentAlert, Alert, BurnAlert, Model, Service, Slo
+from mcgen.text import yamlout
 
 
 def alert_labels(svc: Service, alert: Alert) -> dict[str, str]:
