@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mcgen import burnrate, panels, sloqueries
+from mcgen import panels, sloqueries
+from mcgen.promql import burnrate
 from mcgen.spec.model import Service
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcgen import emulate, gotemplate, promql, scenarios
+from mcgen import emulate, promql, scenarios
 from mcgen.decoys import Decoys
 from mcgen.emulate import ENGINES, V2, Engine, Series
-from mcgen.promql import Matcher
+from mcgen.promql import Matcher, gotemplate
 from mcgen.queries import RateInput, inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec import bounds

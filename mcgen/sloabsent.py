@@ -20,9 +20,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mcgen import gotemplate, promql, scenarios, sloqueries
+from mcgen import promql, scenarios, sloqueries
 from mcgen.emulate import LOOKBACK_MS, Series
-from mcgen.promql import Duration
+from mcgen.promql import Duration, gotemplate
 from mcgen.sloprover import MINUTE, STEP_MS, Phase, SloCase, SloProver
 from mcgen.spec.model import AbsentAlert, Model, Service, Slo
 from mcgen.targets.rules import slo_absent_annotations, slo_absent_labels

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcgen import burnrate, conventions, promql, sloqueries
+from mcgen import conventions, promql, sloqueries
 from mcgen.catalog import Query, label_set
-from mcgen.promql import Duration
+from mcgen.promql import Duration, burnrate
 from mcgen.spec.model import Service, Slo
 
 

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcgen import burnrate, conventions, emulate, gotemplate, promql, scenarios
-from mcgen.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
+from mcgen import conventions, emulate, promql, scenarios
 from mcgen.emulate import ENGINES, V2, Engine, Series
-from mcgen.promql import Duration, Matcher
+from mcgen.promql import Duration, Matcher, burnrate, gotemplate
+from mcgen.promql.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
 from mcgen.scenarios import Unprovable
 from mcgen.sloqueries import ident
 from mcgen.spec.model import Metric, Model, Service, Slo

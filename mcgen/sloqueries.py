@@ -19,9 +19,9 @@ is the alert for that.
 
 from __future__ import annotations
 
-from mcgen import burnrate, conventions, promql
-from mcgen.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
-from mcgen.promql import Duration, Matcher
+from mcgen import conventions, promql
+from mcgen.promql import Duration, Matcher, burnrate
+from mcgen.promql.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
 from mcgen.queries import Recording
 from mcgen.spec.model import Service, Slo
 

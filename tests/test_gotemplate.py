@@ -1,5 +1,5 @@
-"""Tests for mcgen.gotemplate, including a cross-check against the real promtool of every
-engine (2.x and 3.x).
+"""Tests for mcgen.promql.gotemplate and gofuncs, including a cross-check against the real
+promtool of every engine (2.x and 3.x).
 
 The expected strings in the tables below were observed from promtool 2.42 (Go 1.19, amd64).
 """
@@ -18,17 +18,16 @@ import pytest
 import yaml
 from conftest import engine_major
 
-from mcgen.gotemplate import (
+from mcgen.promql.gofuncs import (
     EngineDifference,
-    TemplateProblem,
     _go_title,
     go_float,
     humanize,
     humanize_duration,
     humanize_percentage,
-    parse,
     title_agrees,
 )
+from mcgen.promql.gotemplate import TemplateProblem, parse
 
 NAN, INF = math.nan, math.inf
 

@@ -27,9 +27,9 @@ import promql_parser as pp
 import pytest
 import yaml
 
-from mcgen import api, gotemplate, promql, queries
-from mcgen.lint import promqlast
-from mcgen.promql import Matcher
+from mcgen import api, promql, queries
+from mcgen.promql import Matcher, gotemplate
+from mcgen.promql import parser as promqlast
 from mcgen.spec.model import Metric, Service
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mcgen import api, burnrate, promql, write
-from mcgen.promql import Duration
+from mcgen import api, promql, write
+from mcgen.promql import Duration, burnrate
 from mcgen.sloprover import MINUTE, Phase, Replay, SloProver
 
 DAY = Duration(86_400_000)

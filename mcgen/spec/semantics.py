@@ -11,9 +11,9 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mcgen import conventions, gotemplate
+from mcgen import conventions
 from mcgen.errors import Position, SpecProblem, shorten
-from mcgen.promql import Duration, Matcher
+from mcgen.promql import Duration, Matcher, gotemplate
 from mcgen.spec import bounds, matchers
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.load import Document, JsonPath

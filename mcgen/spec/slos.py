@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mcgen import burnrate, conventions
+from mcgen import conventions
 from mcgen.errors import Position
-from mcgen.promql import Duration
+from mcgen.promql import Duration, burnrate
 from mcgen.spec import bounds, matchers
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import AbsentAlert, BurnAlert, Metric, Selection, Slo

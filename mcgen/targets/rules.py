@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import burnrate, conventions, gotemplate, promql, queries, sloqueries
+from mcgen import conventions, promql, queries, sloqueries
 from mcgen.errors import SpecError, SpecProblem
+from mcgen.promql import burnrate, gotemplate
 from mcgen.spec.model import AbsentAlert, Alert, BurnAlert, Model, Service, Slo
 from mcgen.text import yamlout
 

@@ -21,8 +21,7 @@ from typing import Any
 
 import promql_parser as pp
 
-from mcgen.lint import promqlast
-from mcgen.promql import Duration, Matcher
+from mcgen.promql import Duration, Matcher, parser
 
 LOOKBACK_MS = 300_000  # Prometheus' default lookback delta, both engines
 FOREVER_MS = 10**15
@@ -116,17 +115,17 @@ def _selections(node: pp.Expr, extra: int
     elif isinstance(node, pp.SubqueryExpr):
         yield from _selections(node.expr, extra + _ms(node.range) + _ms(node.offset))
     else:
-        for child in promqlast.children(node):
+        for child in parser.children(node):
             yield from _selections(child, extra)
 
 
 def _clocked(node: pp.Expr) -> bool:
-    for sub in promqlast.walk(node):
+    for sub in parser.walk(node):
         if isinstance(sub, pp.Call) and sub.func.name in CLOCKED:
             return True
         if isinstance(sub, pp.SubqueryExpr) and sub.at is not None:
             return True
-    return isinstance(promqlast.unwrap(node), pp.NumberLiteral | pp.StringLiteral)
+    return isinstance(parser.unwrap(node), pp.NumberLiteral | pp.StringLiteral)
 
 
 class Readers:
@@ -138,7 +137,7 @@ class Readers:
         self.alerts: dict[str, list[tuple[pp.Expr | None, int]]] = {}
         for group in rules_doc["groups"]:
             for rule in group["rules"]:
-                ast = promqlast.parse(str(rule["expr"])).ast  # None: promtool will say why
+                ast = parser.parse(str(rule["expr"])).ast  # None: promtool will say why
                 if "record" in rule:
                     labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
                     self.records.setdefault(str(rule["record"]), []).append((labels, ast))
@@ -178,7 +177,7 @@ class Readers:
         if isinstance(node, pp.MatrixSelector):
             node = node.vector_selector
         if isinstance(node, pp.VectorSelector):
-            name = promqlast.metric_name(node)
+            name = parser.metric_name(node)
             if name not in self.records or name in seen:
                 return EVERY
             kept = EVERY
@@ -192,7 +191,7 @@ class Readers:
             return self._keeps(node.expr, seen)
         if isinstance(node, pp.AggregateExpr):
             inner = self._keeps(node.expr, seen)
-            if node.modifier is None or promqlast.op(node) == "count_values":
+            if node.modifier is None or parser.op(node) == "count_values":
                 return NOTHING
             grouping = frozenset(node.modifier.labels)
             if node.modifier.type == pp.AggModifierType.By:
@@ -221,7 +220,7 @@ class Readers:
     def of_expr(self, expr: str) -> Reach:
         key = "expr\0" + expr
         if key not in self._memo:
-            self._memo[key] = self._reach(promqlast.parse(expr).ast, 0, ())
+            self._memo[key] = self._reach(parser.parse(expr).ast, 0, ())
         return self._memo[key]
 
     def _reach(self, ast: pp.Expr | None, base: int, seen: tuple[str, ...]) -> Reach:
@@ -231,7 +230,7 @@ class Readers:
         clocked = _clocked(ast)
         for v, tail, pinned, ranged in _selections(ast, base):
             clocked |= pinned
-            name = promqlast.metric_name(v)
+            name = parser.metric_name(v)
             matchers = _matchers(v)
             if name in self.records and name not in seen:
                 # A recorded series that stops being produced gets a staleness marker at
