@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mcgen import conventions
 from mcgen.bootstrap_convert import CODE_LABELS, Entry
+from mcgen.spec import names
 
 _ERROR_WORD = re.compile(r"errors?|fail|failed|failures?|5xx")
 _ERROR_VALUE = re.compile(r"(?i)errors?|err|fail|failed|failures?|5xx|5\d\d")
@@ -136,7 +136,7 @@ def _stem(name: str) -> str:
         words = words[:-1]
     if len(words) > 1:
         words = words[1:]
-    stem = conventions.camel("_".join(words))
+    stem = names.camel("_".join(words))
     return stem if stem[:1].isalpha() else f"Metric{stem}"
 
 

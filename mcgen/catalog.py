@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from mcgen import conventions, panels, promql, queries
 from mcgen.promql import Duration, Matcher
+from mcgen.spec import names
 from mcgen.spec.model import Alert, Metric, Override, Service
 
 OTHER = "Other metrics"  # the section of ungrouped metrics when some are grouped
@@ -69,12 +70,12 @@ def _where(matchers: tuple[Matcher, ...]) -> str:
 
 def _limits(alert: Alert, metric: Metric, op: str) -> str:
     """`5s where operation=~"STARTING|STOPPING", 10s elsewhere`, or just `10s`."""
-    own = conventions.amount(alert, metric, alert.threshold or 0)
+    own = names.amount(alert, metric, alert.threshold or 0)
     if not alert.overrides:
         return f"{op} {own}"
 
     def one(o: Override) -> str:
-        return f"{op} {conventions.amount(alert, metric, o.threshold)}{_where(o.match)}"
+        return f"{op} {names.amount(alert, metric, o.threshold)}{_where(o.match)}"
     return ", ".join(one(o) for o in alert.overrides) + f", {op} {own} elsewhere"
 
 
@@ -82,7 +83,7 @@ def _quantity(alert: Alert, metric: Metric) -> str:
     by = f" by {', '.join(alert.by)}" if alert.by else ""
     if alert.kind == "stale":
         return f"age of {metric.name} (time() minus its value){by}{_where(alert.select)}"
-    what = conventions.quantity(alert, metric)
+    what = names.quantity(alert, metric)
     if alert.kind == "ratio":
         num = queries.raw(metric, "", alert.select)
         den = promql.selector(alert.ratio_metric or "",
@@ -110,7 +111,7 @@ def target(alert: Alert, metric: Metric) -> str:
         return f"{metric.name} present"
     if alert.kind == "stale":
         return f"{metric.name} updated within {alert.stale_after}{_where(alert.select)}"
-    word = {"quantile": conventions.quantile_name(alert.quantile or 0), "rate": "rate",
+    word = {"quantile": names.quantile_name(alert.quantile or 0), "rate": "rate",
             "ratio": f"ratio to {alert.ratio_metric}", "value": "value"}[alert.kind]
     op = "≤" if alert.op == ">" else "≥"
     return f"{word}{_where(alert.select)} {_limits(alert, metric, op)}"
@@ -139,7 +140,7 @@ def _rates(metric: Metric, window: Duration) -> list[Query]:
         else:
             expr = promql.aggregate("max", g, queries.raw(
                 metric, "", (promql.number_matcher("quantile", q),)))
-        out.append(Query(f"{conventions.quantile_name(q)}{by}", expr))
+        out.append(Query(f"{names.quantile_name(q)}{by}", expr))
     return out + [Query(f"Mean{by}", f"{total}\n/\n{count}"),
                   Query(f"Observations per second{by}", count)]
 

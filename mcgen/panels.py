@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mcgen import conventions, promql, queries
+from mcgen import promql, queries
 from mcgen.promql import Matcher
+from mcgen.spec import names
 from mcgen.spec.model import Alert, Metric, Service
 
 # Colours of threshold steps, by alert severity; anything else is treated as a warning.
@@ -193,9 +194,9 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
         rate = _rate(recorded, metric, "_bucket", g, True)
         return [
             Panel(f"{name}:quantiles", "timeseries",
-                  f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}",
+                  f"{name}: {' / '.join(names.quantile_name(q) for q in qs)}",
                   metric.help, tuple(Query(promql.histogram_quantile(q, rate),
-                                           _legend(g, conventions.quantile_name(q)))
+                                           _legend(g, names.quantile_name(q)))
                                      for q in qs),
                   unit(metric), lims),
             Panel(f"{name}:heatmap", "heatmap", f"{name}: distribution",
@@ -207,10 +208,10 @@ def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Pan
         sel = _filters(metric.label_names)
         return [Panel(
             f"{name}:quantiles", "timeseries",
-            f"{name}: {' / '.join(conventions.quantile_name(q) for q in qs)}", metric.help,
+            f"{name}: {' / '.join(names.quantile_name(q) for q in qs)}", metric.help,
             tuple(Query(promql.aggregate("max", g, queries.raw(
                 metric, "", (*sel, promql.number_matcher("quantile", q)))),
-                _legend(g, conventions.quantile_name(q))) for q in qs),
+                _legend(g, names.quantile_name(q))) for q in qs),
             unit(metric), lims)]
     if metric.type == "counter":
         return [Panel(f"{name}:rate", "timeseries", f"{name}: rate", metric.help,
@@ -240,7 +241,7 @@ def _alert_panel(alert: Alert, metric: Metric) -> Panel:
         title = f"{shown} / {promql.selector(alert.ratio_metric or '', alert.ratio_select)}"
     else:
         panel_unit = _rate_unit(metric) if alert.kind == "rate" else unit(metric)
-        title = conventions.quantity(alert, metric).replace(metric.name, shown, 1)
+        title = names.quantity(alert, metric).replace(metric.name, shown, 1)
     return Panel(f"alert:{alert.name}", "timeseries", f"{alert.name}: {title}",
                  f"What alert {alert.name} evaluates{_where(alert)}. {metric.help}",
                  (Query(expr, _legend(sorted(alert.by))),), panel_unit, limits(alert))

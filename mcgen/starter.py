@@ -7,8 +7,8 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from mcgen import conventions
 from mcgen.errors import UsageError
+from mcgen.spec import names
 
 SCHEMA_FILE = "mcgen.schema.json"  # where README tells users to write `mcgen schema`
 
@@ -28,7 +28,7 @@ def text(service: str, schema: str = f"../{SCHEMA_FILE}") -> str:
     source = resources.files("mcgen.templates").joinpath("starter.yaml.j2").read_text("utf-8")
     env = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
                              autoescape=False)
-    return env.from_string(source).render(service=service, camel=conventions.camel(service),
+    return env.from_string(source).render(service=service, camel=names.camel(service),
                                           schema=schema)
 
 

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcgen.promql import Duration
+from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import Alert, Slo
-
-if TYPE_CHECKING:
-    from mcgen.spec.semantics import Builder
 
 MAX_EVALUATIONS = 4320  # rule evaluations in one test: 3 days at the default 1m
 MAX_SAMPLES = 20_000  # samples of one synthetic series: 5.5 hours at 1s, 3.4 days at 15s

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mcgen import catalog, conventions, promql, slodocs
+from mcgen.spec import names
 from mcgen.spec.model import Model, Service
 from mcgen.text import markdown
 from mcgen.text.templates import render_template
@@ -58,7 +59,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "fence": lambda body: markdown.fence(body, "promql"),
     "href": markdown.href,
     "num": promql.number,
-    "qname": conventions.quantile_name,
+    "qname": names.quantile_name,
 }
 
 
