@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcgen import conventions, panels, promql, queries
+from mcgen import conventions, promql
 from mcgen.promql import Duration, Matcher
+from mcgen.rules import queries
 from mcgen.spec import names
 from mcgen.spec.model import Alert, Metric, Override, Service
 
@@ -118,7 +119,7 @@ def target(alert: Alert, metric: Metric) -> str:
 
 
 def _rates(metric: Metric, window: Duration) -> list[Query]:
-    g = panels.grouping(metric)
+    g = queries.grouping(metric)
     by = f" by {', '.join(g)}" if g else ""
     if metric.type == "counter":
         return [Query(f"Rate per second{by}", promql.aggregate(
@@ -154,7 +155,7 @@ def _ratio_query(alert: Alert, metric: Metric) -> Query:
 
 
 def alert_doc(svc: Service, alert: Alert, metric: Metric) -> AlertDoc:
-    from mcgen.targets.rules import alert_labels
+    from mcgen.rules.alerts import alert_labels
     runbook = conventions.runbook_url(svc.runbook_base_url, alert.name) \
         if svc.runbook_base_url else None
     return AlertDoc(alert, condition(alert, metric), target(alert, metric),

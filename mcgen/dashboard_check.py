@@ -15,8 +15,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mcgen import panels, sloqueries
+from mcgen import panels
 from mcgen.promql import burnrate
+from mcgen.rules import sloqueries
 from mcgen.spec.model import Service
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}

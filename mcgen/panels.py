@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mcgen import promql, queries
+from mcgen import promql
 from mcgen.promql import Matcher
+from mcgen.rules import queries
 from mcgen.spec import names
 from mcgen.spec.model import Alert, Metric, Service
 
@@ -137,12 +138,6 @@ def _rate_unit(metric: Metric) -> str:
     return "Bps" if metric.unit == "bytes" else "ops"
 
 
-def grouping(metric: Metric) -> tuple[str, ...]:
-    """The labels an overview splits series by: the bounded ones (an unbounded label is
-    filtered by its variable, not drawn as one line per value)."""
-    return tuple(sorted(lb.name for lb in metric.labels if lb.values is not None))
-
-
 def _rate(recorded: Sequence[queries.RateInput], metric: Metric, suffix: str,
           by: Sequence[str], bucket: bool) -> str:
     """sum by (by[, le]) of the rate of the metric's `suffix` series: from a recording
@@ -161,7 +156,7 @@ def _on_overview(alert: Alert, metric: Metric) -> bool:
     """Whether the overview panel shows exactly what this alert evaluates: the same
     quantity, by the same labels, over every series (a `select` would leave series on
     the overview that cross the line but can never fire)."""
-    if tuple(sorted(alert.by)) != grouping(metric) or alert.select:
+    if tuple(sorted(alert.by)) != queries.grouping(metric) or alert.select:
         return False
     if alert.kind in ("quantile", "stale"):
         return True
@@ -185,7 +180,7 @@ def limits(alert: Alert) -> tuple[Limit, ...]:
 
 
 def _overview(metric: Metric, recorded: Sequence[queries.RateInput]) -> list[Panel]:
-    g = grouping(metric)
+    g = queries.grouping(metric)
     drawn = [a for a in metric.alerts if _on_overview(a, metric)]
     lims = tuple(lim for a in drawn for lim in limits(a))
     name = metric.name

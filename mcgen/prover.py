@@ -20,11 +20,11 @@ from mcgen import emulate, promql, scenarios
 from mcgen.decoys import Decoys
 from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Matcher, gotemplate
-from mcgen.queries import RateInput, inputs
+from mcgen.rules.alerts import alert_annotations, alert_labels
+from mcgen.rules.queries import RateInput, inputs
 from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec import bounds
 from mcgen.spec.model import Alert, Metric, Model, Service
-from mcgen.targets.rules import alert_annotations, alert_labels
 
 # Margins of the synthetic values past and short of a threshold: 1%, unless $value would
 # print differently on the engines at that value (then the next one).

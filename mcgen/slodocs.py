@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcgen import conventions, promql, sloqueries
+from mcgen import conventions, promql
 from mcgen.catalog import Query, label_set
 from mcgen.promql import Duration, burnrate
+from mcgen.rules import sloqueries
 from mcgen.spec.model import Service, Slo
 
 
@@ -112,7 +113,7 @@ def _queries(svc: Service, slo: Slo) -> tuple[Query, ...]:
 
 
 def slo_doc(svc: Service, slo: Slo, anchor: str) -> SloDoc:
-    from mcgen.targets.rules import slo_alert_labels
+    from mcgen.rules.alerts import slo_alert_labels
     b = burnrate.budget(slo.objective)
     alerts = tuple(BurnAlertDoc(a.kind, a.severity, label_set(slo_alert_labels(svc, slo, a)),
                                 sloqueries.alert_expr(svc, slo, a.kind)) for a in slo.alerts)
@@ -126,7 +127,7 @@ def slo_doc(svc: Service, slo: Slo, anchor: str) -> SloDoc:
 
 
 def absent_doc(svc: Service, slo: Slo) -> AbsentDoc | None:
-    from mcgen.targets.rules import slo_absent_labels
+    from mcgen.rules.alerts import slo_absent_labels
     if slo.absent is None:
         return None
     a = slo.absent

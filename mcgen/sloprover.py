@@ -27,10 +27,10 @@ from mcgen import conventions, emulate, promql, scenarios
 from mcgen.emulate import ENGINES, V2, Engine, Series
 from mcgen.promql import Duration, Matcher, burnrate, gotemplate
 from mcgen.promql.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
+from mcgen.rules.alerts import slo_alert_annotations, slo_alert_labels
+from mcgen.rules.sloqueries import ident
 from mcgen.scenarios import Unprovable
-from mcgen.sloqueries import ident
 from mcgen.spec.model import Metric, Model, Service, Slo
-from mcgen.targets.rules import slo_alert_annotations, slo_alert_labels
 
 STEP_MS = 60_000  # sample interval of the synthetic series
 MINUTE = 60_000

@@ -15,7 +15,7 @@ from mcgen.parallel import map_ordered
 from mcgen.spec.model import Model, Service
 
 TARGETS: dict[str, str] = {
-    "rules": "mcgen.targets.rules",
+    "rules": "mcgen.rules",
     "tests": "mcgen.targets.promtool_tests",
     "dashboards": "mcgen.targets.dashboards",
     "stubs": "mcgen.targets.stubs",

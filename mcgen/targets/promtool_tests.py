@@ -12,11 +12,11 @@ from typing import Any
 from mcgen import conventions, emulate, promql, sloabsent
 from mcgen.errors import SpecError, SpecProblem
 from mcgen.prover import Prover
+from mcgen.rules import rules_document
 from mcgen.scenarios import Unprovable
 from mcgen.sloprover import SloProver
 from mcgen.spec.model import Model, Service
 from mcgen.targets import test_groups
-from mcgen.targets.rules import rules_document
 from mcgen.targets.test_reads import Readers
 from mcgen.text import yamlout
 

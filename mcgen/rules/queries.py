@@ -1,4 +1,4 @@
-"""The PromQL of every generated rule, composed from promql.py's quoting primitives.
+"""The PromQL of every generated rule, composed from mcgen.promql's quoting primitives.
 
 Rate-based alerts read recorded series (`level:metric:rateW`), recorded at the level of
 the alert's `by` labels plus the labels its selectors filter on, so that one recording
@@ -24,6 +24,13 @@ from mcgen.spec.model import SERVICE_LABEL, Alert, Metric, Override
 def scoped(metric: Metric, matchers: Iterable[Matcher] = ()) -> tuple[Matcher, ...]:
     """The matchers of a raw selector of `metric`: `matchers` and the metric's selector."""
     return (*matchers, *metric.selector)
+
+
+def grouping(metric: Metric) -> tuple[str, ...]:
+    """The labels an overview (on the dashboard, in the catalog) splits series by: the
+    bounded ones (an unbounded label is filtered by its variable, not drawn as one line
+    per value)."""
+    return tuple(sorted(lb.name for lb in metric.labels if lb.values is not None))
 
 
 def raw(metric: Metric, suffix: str = "", matchers: Iterable[Matcher] = ()) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from mcgen import conventions, promql
 from mcgen.promql import Duration, Matcher, burnrate
 from mcgen.promql.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
-from mcgen.queries import Recording
+from mcgen.rules.queries import Recording
 from mcgen.spec.model import Service, Slo
 
 
