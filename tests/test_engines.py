@@ -18,10 +18,11 @@ from typing import Any
 import yaml
 from conftest import engine_major
 
-from mcgen import emulate, promql
-from mcgen.emulate import V2, V3, Engine, Series
+from mcgen import promql
 from mcgen.promql import Duration, Matcher
-from mcgen.targets.test_groups import input_series
+from mcgen.proof import emulate
+from mcgen.proof.emulate import V2, V3, Engine, Series
+from mcgen.proof.groups import input_series
 
 MINUTE = 60_000
 

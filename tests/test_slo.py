@@ -13,7 +13,7 @@ import yaml
 
 from mcgen import api, promql, write
 from mcgen.promql import Duration, burnrate
-from mcgen.sloprover import MINUTE, Phase, Replay, SloProver
+from mcgen.proof.sloprover import MINUTE, Phase, Replay, SloProver
 
 DAY = Duration(86_400_000)
 

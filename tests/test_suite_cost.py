@@ -13,9 +13,10 @@ import yaml
 
 from mcgen import api, write
 from mcgen import promtool as mcgen_promtool
-from mcgen.emulate import Series
 from mcgen.promql import Duration
-from mcgen.targets import test_groups, test_reads
+from mcgen.proof import groups as test_groups
+from mcgen.proof import reads as test_reads
+from mcgen.proof.emulate import Series
 
 
 def evaluations(test_doc: dict[str, Any]) -> int:

@@ -16,7 +16,7 @@ from mcgen.spec.model import Model, Service
 
 TARGETS: dict[str, str] = {
     "rules": "mcgen.rules",
-    "tests": "mcgen.targets.promtool_tests",
+    "tests": "mcgen.proof",
     "dashboards": "mcgen.targets.dashboards",
     "stubs": "mcgen.targets.stubs",
     "provisioning": "mcgen.targets.provisioning",

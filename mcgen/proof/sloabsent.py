@@ -20,12 +20,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mcgen import promql, scenarios
-from mcgen.emulate import LOOKBACK_MS, Series
+from mcgen import promql
 from mcgen.promql import Duration, gotemplate
+from mcgen.proof import scenarios
+from mcgen.proof.emulate import LOOKBACK_MS, Series
+from mcgen.proof.sloprover import MINUTE, STEP_MS, Phase, SloCase, SloProver
 from mcgen.rules import sloqueries
 from mcgen.rules.alerts import slo_absent_annotations, slo_absent_labels
-from mcgen.sloprover import MINUTE, STEP_MS, Phase, SloCase, SloProver
 from mcgen.spec.model import AbsentAlert, Model, Service, Slo
 
 MAX_DECOYS = 3  # matchers of the select proven to matter, each by its own decoy

@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcgen import conventions, emulate, promql, scenarios
-from mcgen.emulate import ENGINES, V2, Engine, Series
+from mcgen import conventions, promql
 from mcgen.promql import Duration, Matcher, burnrate, gotemplate
 from mcgen.promql.burnrate import BASE_WINDOW, DIRECT_UP_TO, Condition
+from mcgen.proof import emulate, scenarios
+from mcgen.proof.emulate import ENGINES, V2, Engine, Series
+from mcgen.proof.scenarios import Unprovable
 from mcgen.rules.alerts import slo_alert_annotations, slo_alert_labels
 from mcgen.rules.sloqueries import ident
-from mcgen.scenarios import Unprovable
 from mcgen.spec.model import Metric, Model, Service, Slo
 
 STEP_MS = 60_000  # sample interval of the synthetic series

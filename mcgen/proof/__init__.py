@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcgen import conventions, emulate, promql, sloabsent
+from mcgen import conventions, promql
 from mcgen.errors import SpecError, SpecProblem
-from mcgen.prover import Prover
+from mcgen.proof import emulate, sloabsent
+from mcgen.proof import groups as test_groups
+from mcgen.proof.prover import Prover
+from mcgen.proof.reads import Readers
+from mcgen.proof.scenarios import Unprovable
+from mcgen.proof.sloprover import SloProver
 from mcgen.rules import rules_document
-from mcgen.scenarios import Unprovable
-from mcgen.sloprover import SloProver
 from mcgen.spec.model import Model, Service
-from mcgen.targets import test_groups
-from mcgen.targets.test_reads import Readers
 from mcgen.text import yamlout
 
 

@@ -14,9 +14,9 @@ import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parse
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from mcgen.emulate import Series
 from mcgen.errors import Position
 from mcgen.promql import Matcher
+from mcgen.proof.emulate import Series
 from mcgen.spec.model import TARGET_LABELS, Alert, Label, Metric, Override
 
 INSTANCES = ("host-1:8000", "host-2:8000")

@@ -20,14 +20,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from mcgen import scenarios
-from mcgen.emulate import Series
 from mcgen.promql import Matcher
-from mcgen.scenarios import Subject
+from mcgen.proof import scenarios
+from mcgen.proof.emulate import Series
+from mcgen.proof.scenarios import Subject
 from mcgen.spec.model import SERVICE_LABEL
 
 if TYPE_CHECKING:
-    from mcgen.prover import Prover
+    from mcgen.proof.prover import Prover
 
 DECOY_SERVICE = "mcgen-other-service"
 SCOPE_VOLUME = 100.0  # a ratio scope decoy's events per second against the subject's 1

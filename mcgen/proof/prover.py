@@ -16,13 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcgen import emulate, promql, scenarios
-from mcgen.decoys import Decoys
-from mcgen.emulate import ENGINES, V2, Engine, Series
+from mcgen import promql
 from mcgen.promql import Matcher, gotemplate
+from mcgen.proof import emulate, scenarios
+from mcgen.proof.decoys import Decoys
+from mcgen.proof.emulate import ENGINES, V2, Engine, Series
+from mcgen.proof.scenarios import Subject, Timing, Unprovable
 from mcgen.rules.alerts import alert_annotations, alert_labels
 from mcgen.rules.queries import RateInput, inputs
-from mcgen.scenarios import Subject, Timing, Unprovable
 from mcgen.spec import bounds
 from mcgen.spec.model import Alert, Metric, Model, Service
 

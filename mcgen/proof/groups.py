@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import promql
-from mcgen.emulate import Series
 from mcgen.promql import Matcher
-from mcgen.targets.test_reads import Read, Readers
+from mcgen.proof.emulate import Series
+from mcgen.proof.reads import Read, Readers
 
 NEW_GROUP_EVALUATIONS = 5  # promtool's set-up of a group, in rule evaluations (measured)
 
