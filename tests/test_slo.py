@@ -13,7 +13,8 @@ import yaml
 
 from mcgen import api, promql, write
 from mcgen.promql import Duration, burnrate
-from mcgen.proof.sloprover import MINUTE, Phase, Replay, SloProver
+from mcgen.proof.sloprover import MINUTE, Phase, SloProver
+from mcgen.proof.sloreplay import Replay
 
 DAY = Duration(86_400_000)
 

@@ -1,8 +1,12 @@
-"""prometheus/<service>.test.yml: promtool unit tests that prove every alert.
+"""The proof: prometheus/<service>.test.yml, promtool unit tests that prove every alert
+of the rules file.
 
-mcgen/prover.py decides what each test shows (fires past each threshold after `for`
-and not earlier, quiet just short of it, absent and present); this module lays the
-cases out as promtool's test file.
+prover.py decides what each alert's tests show (fires past each threshold after `for`
+and not earlier, quiet just short of it, absent and present), on synthetic series
+(synthetic.py, scenarios.py, decoys.py) whose outcome on each engine is replayed in
+Python (emulate.py); sloprover.py and sloabsent.py do the same for SLOs (sloreplay.py).
+This module lays the cases out as promtool's test file, sharing test groups between
+cases (groups.py) where what each check reads (reads.py) allows.
 """
 
 from __future__ import annotations

@@ -18,23 +18,20 @@ absent_for alert's fire case gets another job's present series (they would keep 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from mcgen.promql import Matcher
 from mcgen.proof import scenarios
 from mcgen.proof.emulate import Series
 from mcgen.proof.scenarios import Subject
+from mcgen.proof.synthetic import Synthetic
 from mcgen.spec.model import SERVICE_LABEL
-
-if TYPE_CHECKING:
-    from mcgen.proof.prover import Prover
 
 DECOY_SERVICE = "mcgen-other-service"
 SCOPE_VOLUME = 100.0  # a ratio scope decoy's events per second against the subject's 1
 
 
 class Decoys:
-    def __init__(self, prover: Prover) -> None:
+    def __init__(self, prover: Synthetic) -> None:
         self.p = prover
 
     @property
