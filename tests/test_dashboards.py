@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from mcgen import api, conventions, dashboard_check, panels
+from mcgen import api, conventions
+from mcgen.dashboards import check as dashboard_check
+from mcgen.dashboards import layout as dashboards
+from mcgen.dashboards import panels
 from mcgen.spec import names
 from mcgen.spec.model import Service
-from mcgen.targets import dashboards
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_SETS = [ROOT / "specs", *sorted((ROOT / "tests" / "golden").glob("*/specs"))]

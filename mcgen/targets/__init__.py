@@ -17,9 +17,9 @@ from mcgen.spec.model import Model, Service
 TARGETS: dict[str, str] = {
     "rules": "mcgen.rules",
     "tests": "mcgen.proof",
-    "dashboards": "mcgen.targets.dashboards",
+    "dashboards": "mcgen.dashboards.layout",
     "stubs": "mcgen.targets.stubs",
-    "provisioning": "mcgen.targets.provisioning",
+    "provisioning": "mcgen.dashboards.provisioning",
     "docs": "mcgen.targets.docs",
 }
 

@@ -13,7 +13,8 @@ import json
 import re
 from typing import Any
 
-from mcgen import conventions, panels
+from mcgen import conventions
+from mcgen.dashboards import panels
 from mcgen.spec.model import Model, Service
 
 GRID_WIDTH = 24

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mcgen import panels
+from mcgen.dashboards import panels
 from mcgen.promql import burnrate
 from mcgen.rules import sloqueries
 from mcgen.spec.model import Service

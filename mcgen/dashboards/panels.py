@@ -278,7 +278,7 @@ def _variables(svc: Service) -> tuple[Variable, ...]:
 
 
 def plan(svc: Service) -> Plan:
-    from mcgen import slopanels  # it builds on this module's panels and steps
+    from mcgen.dashboards import slopanels  # it builds on this module's panels and steps
     recorded = queries.recorded_rates(svc.metrics)
     groups: dict[str, list[Panel]] = {}
     for metric in svc.metrics:

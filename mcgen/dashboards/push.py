@@ -18,8 +18,8 @@ from typing import Any
 
 from mcgen import targets, write
 from mcgen.conventions import dashboard_path, grafana_folder
+from mcgen.dashboards.grafana import Grafana, GrafanaError, Target
 from mcgen.errors import RemoteError, UsageError
-from mcgen.grafana import Grafana, GrafanaError, Target
 from mcgen.spec.model import Model, Service
 
 MAX_MESSAGE = 500  # Grafana refuses longer version messages
