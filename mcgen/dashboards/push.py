@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcgen import targets, write
+from mcgen import write
 from mcgen.conventions import dashboard_path, grafana_folder
+from mcgen.dashboards import layout
 from mcgen.dashboards.grafana import Grafana, GrafanaError, Target
 from mcgen.errors import RemoteError, UsageError
 from mcgen.spec.model import Model, Service
@@ -70,7 +71,7 @@ class Report:
 
 def committed(model: Model, out: Path) -> list[Dashboard]:
     """The dashboard files under `out`, checked against what the specs render now."""
-    render = targets.renderer("dashboards")
+    render = layout.render
     wanted: dict[str, str] = {}
     for svc in model.services:
         wanted.update(render(svc, model))

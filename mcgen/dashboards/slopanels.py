@@ -6,7 +6,7 @@ series the rules file records for the SLO (mcgen/sloqueries.py)."""
 from __future__ import annotations
 
 from mcgen import conventions, promql
-from mcgen.dashboards.panels import OK_COLOR, Limit, Panel, Query, Step, steps
+from mcgen.dashboards.model import OK_COLOR, Limit, Panel, Query, Step, steps
 from mcgen.promql import burnrate
 from mcgen.rules import sloqueries
 from mcgen.spec.model import Service, Slo

@@ -17,9 +17,8 @@ from mcgen.spec.model import Model, Service
 TARGETS: dict[str, str] = {
     "rules": "mcgen.rules",
     "tests": "mcgen.proof",
-    "dashboards": "mcgen.dashboards.layout",
+    "dashboards": "mcgen.dashboards",
     "stubs": "mcgen.targets.stubs",
-    "provisioning": "mcgen.dashboards.provisioning",
     "docs": "mcgen.targets.docs",
 }
 
