@@ -16,7 +16,8 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from mcgen import api, catalog, conventions, promql
+from mcgen import api, conventions, promql
+from mcgen.catalog import metricdocs as catalog
 from mcgen.rules import queries, sloqueries
 from mcgen.spec.model import Service
 from mcgen.text import markdown

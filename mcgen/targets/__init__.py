@@ -19,7 +19,7 @@ TARGETS: dict[str, str] = {
     "tests": "mcgen.proof",
     "dashboards": "mcgen.dashboards",
     "stubs": "mcgen.targets.stubs",
-    "docs": "mcgen.targets.docs",
+    "docs": "mcgen.catalog",
 }
 
 Renderer = Callable[[Service, Model], dict[str, str]]

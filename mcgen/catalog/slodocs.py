@@ -1,13 +1,13 @@
 """What the metric catalog says about an SLO, as plain data: objective, SLI, error budget
 in time and as a ratio, the burn-rate table of its page and ticket alerts, their PromQL
-and the series the rules file records (mcgen/sloqueries.py)."""
+and the series the rules file records (mcgen/rules/sloqueries.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from mcgen import conventions, promql
-from mcgen.catalog import Query, label_set
+from mcgen.catalog.metricdocs import Query, label_set
 from mcgen.promql import Duration, burnrate
 from mcgen.rules import sloqueries
 from mcgen.spec.model import Service, Slo

@@ -1,13 +1,14 @@
-"""docs/<service>.md: the metric catalog (SPEC 6). The facts come from mcgen/catalog.py
-and mcgen/slodocs.py, the layout from templates/docs.md.j2; every user string reaches
-the Markdown through mcgen/markdown.py's filters."""
+"""The catalog: docs/<service>.md, the metric catalog (SPEC 6). The facts come from
+metricdocs.py and slodocs.py, the layout from templates/docs.md.j2; every user string
+reaches the Markdown through mcgen/text/markdown.py's filters."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mcgen import catalog, conventions, promql, slodocs
+from mcgen import conventions, promql
+from mcgen.catalog import metricdocs, slodocs
 from mcgen.spec import names
 from mcgen.spec.model import Model, Service
 from mcgen.text import markdown
@@ -17,11 +18,11 @@ from mcgen.text.templates import render_template
 @dataclass(frozen=True)
 class Catalog:
     title: str
-    sections: tuple[tuple[str, tuple[catalog.MetricDoc, ...]], ...]
+    sections: tuple[tuple[str, tuple[metricdocs.MetricDoc, ...]], ...]
     slos: tuple[slodocs.SloDoc, ...]
 
     @property
-    def metrics(self) -> list[catalog.MetricDoc]:
+    def metrics(self) -> list[metricdocs.MetricDoc]:
         return [m for _, docs in self.sections for m in docs]
 
 
@@ -33,9 +34,9 @@ def build(svc: Service) -> Catalog:
     for fixed in (title, "Summary"):
         anchor(fixed)
     sections = []
-    for group, metrics in catalog.sections(svc):
+    for group, metrics in metricdocs.sections(svc):
         anchor(" ".join(group.split()))
-        sections.append((group, tuple(catalog.metric_doc(svc, m, anchor(m.name))
+        sections.append((group, tuple(metricdocs.metric_doc(svc, m, anchor(m.name))
                                       for m in metrics)))
     slos: tuple[slodocs.SloDoc, ...] = ()
     if svc.slos:
@@ -72,5 +73,5 @@ def render(svc: Service, model: Model) -> dict[str, str]:
         rules_path=conventions.rules_path(svc.name),
         tests_path=conventions.tests_path(svc.name),
         dashboard_path=conventions.dashboard_path(svc.name),
-        common=catalog.label_set({"service": svc.name, **dict(svc.alert_labels)}))
+        common=metricdocs.label_set({"service": svc.name, **dict(svc.alert_labels)}))
     return {conventions.docs_path(svc.name): text}

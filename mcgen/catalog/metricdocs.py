@@ -1,10 +1,11 @@
 """What a service's metric catalog (docs/<service>.md) says, as plain data: per metric its
 facts, ready-to-paste PromQL over the spec's rate window (raw series, so they work in
 any Prometheus), the SLA target its alerts set and each alert in words; the SLOs come
-from mcgen/slodocs.py. targets/docs.py lays it out with templates/docs.md.j2.
+from slodocs.py. The package (mcgen/catalog/__init__.py) lays it out with
+templates/docs.md.j2.
 
 Texts here are plain (user strings included): the template escapes every one of them
-through mcgen/markdown.py.
+through mcgen/text/markdown.py.
 """
 
 from __future__ import annotations
