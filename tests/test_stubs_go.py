@@ -31,7 +31,7 @@ from stub_exposition import (
 
 from mcgen import api, conventions, promql
 from mcgen.spec.model import Service
-from mcgen.stubgen import go as gostub
+from mcgen.stubs import go as gostub
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_SETS = [Path("specs"), *sorted(p.relative_to(ROOT) for p in

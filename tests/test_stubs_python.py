@@ -14,7 +14,7 @@ from stub_exposition import combinations, exposition_problems, promtool_findings
 
 from mcgen import api, conventions
 from mcgen.spec.model import Service
-from mcgen.stubgen import python as pystub
+from mcgen.stubs import python as pystub
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_SETS = [Path("specs"), *sorted(p.relative_to(ROOT) for p in

@@ -35,8 +35,8 @@ from typer.testing import CliRunner
 from mcgen import api, conventions, promql
 from mcgen.cli import app
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import summary_quantiles, typescript
-from mcgen.targets.stubs import LANGUAGES
+from mcgen.stubs import LANGUAGES, typescript
+from mcgen.stubs.common import summary_quantiles
 
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / "tests" / "stubs_typescript"

@@ -18,7 +18,7 @@ TARGETS: dict[str, str] = {
     "rules": "mcgen.rules",
     "tests": "mcgen.proof",
     "dashboards": "mcgen.dashboards",
-    "stubs": "mcgen.targets.stubs",
+    "stubs": "mcgen.stubs",
     "docs": "mcgen.catalog",
 }
 

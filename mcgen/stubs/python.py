@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mcgen import conventions, promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import CLIENT_CLASSES, MetricFacts, facts, unique
+from mcgen.stubs.common import CLIENT_CLASSES, MetricFacts, facts, unique
 from mcgen.text.templates import render_template
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

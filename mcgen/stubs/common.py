@@ -1,7 +1,6 @@
-"""Instrumentation stubs (SPEC 9): what every language's stub needs to know about a
-service, computed once. Each language has a module here
-(naming and quoting for that language, the template's context) and a template under
-templates/; targets/stubs.py renders them.
+"""What every language's stub (SPEC 9) needs to know about a service, computed once: each
+metric's identifier stem, unique within the service, and the quantiles a summary's
+client computes.
 
 User text (help, label values, sources) reaches code only through a language module's
 quoting filters, never pasted raw into a template.

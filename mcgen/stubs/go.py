@@ -14,14 +14,8 @@ from dataclasses import dataclass
 
 from mcgen import promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import (
-    CLIENT_CLASSES,
-    MetricFacts,
-    facts,
-    summary_quantiles,
-    unique,
-)
-from mcgen.stubgen.python import describe
+from mcgen.stubs.common import CLIENT_CLASSES, MetricFacts, facts, summary_quantiles, unique
+from mcgen.stubs.python import describe
 from mcgen.text.templates import render_template
 
 KEYWORDS = frozenset({

@@ -1,4 +1,4 @@
-"""stubs/: instrumentation code for every language of SPEC 9 (see mcgen/stubgen)."""
+"""stubs/: instrumentation code for every language of SPEC 9 (see mcgen/stubs/common.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from mcgen.spec.model import Model, Service
 
 # language -> (module with `render(service) -> str`, output path for a service)
 LANGUAGES: dict[str, tuple[str, Callable[[str], str]]] = {
-    "python": ("mcgen.stubgen.python", conventions.python_stub_path),
-    "typescript": ("mcgen.stubgen.typescript", conventions.typescript_stub_path),
-    "go": ("mcgen.stubgen.go", conventions.go_stub_path),
+    "python": ("mcgen.stubs.python", conventions.python_stub_path),
+    "typescript": ("mcgen.stubs.typescript", conventions.typescript_stub_path),
+    "go": ("mcgen.stubs.go", conventions.go_stub_path),
 }
 
 

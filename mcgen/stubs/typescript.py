@@ -16,14 +16,8 @@ from dataclasses import dataclass
 
 from mcgen import conventions, promql
 from mcgen.spec.model import Metric, Service
-from mcgen.stubgen import (
-    CLIENT_CLASSES,
-    MetricFacts,
-    facts,
-    summary_quantiles,
-    unique,
-)
-from mcgen.stubgen.python import describe
+from mcgen.stubs.common import CLIENT_CLASSES, MetricFacts, facts, summary_quantiles, unique
+from mcgen.stubs.python import describe
 from mcgen.text.templates import render_template
 
 # JSON's escapes, so that a literal is also JSON (no `\v`, no `\0`).
