@@ -1,4 +1,9 @@
-"""stubs/: instrumentation code for every language of SPEC 9 (see mcgen/stubs/common.py)."""
+"""The stubs: stubs/<language>/, instrumentation code for every language of SPEC 9.
+
+What every language's stub needs to know about a service is computed once (common.py);
+each language has a module here (python.py, typescript.py, go.py: naming and quoting for
+that language, the template's context) and a template under templates/.
+"""
 
 from __future__ import annotations
 
