@@ -63,7 +63,7 @@ class Result:
 
 
 def convert(families: list[Family], counters: set[str], include_runtime: bool) -> Result:
-    """Families (from bootstrap_read.parse) -> entries; `counters` are the names of the
+    """Families (from read.parse) -> entries; `counters` are the names of the
     exposition's counter TYPE lines."""
     result = Result([], [], Counter(), 0)
     timed = {f.name for f in families if f.type in ("counter", "histogram", "summary")}

@@ -1,8 +1,9 @@
-"""`mcgen init --from-metrics FILE|URL`: a starter spec from what a service already exposes.
+"""The bootstrap: `mcgen init` writes a commented starter spec (starter.py); with
+`--from-metrics FILE|URL` (this module), a starter spec from what a service already exposes.
 
-Read a Prometheus text exposition (bootstrap_read), turn its families into spec metrics
-(bootstrap_convert), add commented alert suggestions (bootstrap_alerts) and write it all
-as a commented spec that validates. YAML goes through yamlout, so help texts and label
+Read a Prometheus text exposition (read.py), turn its families into spec metrics
+(convert.py), add commented alert suggestions (alerts.py) and write it all as a
+commented spec that validates. YAML goes through yamlout, so help texts and label
 values from the exposition are quoted correctly whatever they hold; comments hold only
 names the spec accepts, or text made one-line and printable.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcgen import bootstrap_alerts, bootstrap_convert, bootstrap_read, starter
+from mcgen.bootstrap import alerts, convert, read, starter
 from mcgen.errors import UsageError
 from mcgen.text import yamlout
 
@@ -47,9 +48,9 @@ def write(source: str, service: str | None, path: Path | None,
         starter.check_service(service)
     if path is not None or service is not None:
         starter.target(service or "", path)  # fail before reading when it exists
-    text = bootstrap_read.fetch(source)
-    families = bootstrap_read.parse(text, source)
-    result = bootstrap_convert.convert(families, bootstrap_read.counters_declared(text),
+    text = read.fetch(source)
+    families = read.parse(text, source)
+    result = convert.convert(families, read.counters_declared(text),
                                        include_runtime)
     if not result.entries:
         runtime = sum(result.runtime.values())
@@ -57,13 +58,13 @@ def write(source: str, service: str | None, path: Path | None,
         raise UsageError(f"{source}: none of its {len(families)} metric families can go in a "
                          f"spec ({runtime} runtime, {len(result.skipped)} invalid){hint}")
     if service is None:
-        service = bootstrap_convert.service_name(result.entries)
+        service = convert.service_name(result.entries)
         if service is None:
             raise UsageError(f"{source}: the metric names share no first word "
-                             f"({bootstrap_convert.prefixes(result.entries)}); "
+                             f"({convert.prefixes(result.entries)}); "
                              "give the service's name with --service NAME")
     where = starter.target(service, path)
-    suggestions = bootstrap_alerts.suggest(result.entries)
+    suggestions = alerts.suggest(result.entries)
     body = render(result, suggestions, service, _one_line(source), starter.schema_ref(where))
     starter.save(where, body)
     return Outcome(where, service, len(result.entries),
@@ -71,8 +72,8 @@ def write(source: str, service: str | None, path: Path | None,
                    sum(len(s) for s in suggestions.values()))
 
 
-def render(result: bootstrap_convert.Result,
-           suggestions: dict[str, list[bootstrap_alerts.Suggestion]],
+def render(result: convert.Result,
+           suggestions: dict[str, list[alerts.Suggestion]],
            service: str, source: str, schema: str) -> str:
     lines = _HEADER.format(schema=schema, service=service, source=source).splitlines()
     notes = []

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mcgen.bootstrap_convert import CODE_LABELS, Entry
+from mcgen.bootstrap.convert import CODE_LABELS, Entry
 from mcgen.spec import names
 
 _ERROR_WORD = re.compile(r"errors?|fail|failed|failures?|5xx")
