@@ -1,5 +1,5 @@
 """Finding and running promtool: one process per file, on every core, each file's
-outcome parsed into failures (mcgen/promtool_output.py) and timed."""
+outcome parsed into failures (output.py) and timed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcgen import promtool_output
 from mcgen.errors import ToolError
-from mcgen.promtool_output import Failure
+from mcgen.promtool import output as promtool_output
+from mcgen.promtool.output import Failure
 
 INSTALL_HINT = ("install Debian's prometheus package (sudo apt-get install prometheus, "
                 "or `make promtool`) or set PROMTOOL=/path/to/promtool")
