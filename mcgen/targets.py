@@ -1,8 +1,10 @@
-"""Output targets. Each is a module with `render(service, model) -> {relative path: text}`
-that raises SpecError for what it cannot render.
+"""The outputs, by name: each is a package with `render(service, model) -> {relative path:
+text}` that raises SpecError for what it cannot render (the rules file, the generated
+tests, the dashboards and their provisioning files, the stubs, the catalog).
 
-Adding a target is one module plus one entry in TARGETS. Services render independently,
-so a large run renders them on every core (mcgen/parallel.py).
+Adding an output is one package plus one entry in TARGETS (README, "Architecture").
+Services render independently, so a large run renders them on every core
+(mcgen/parallel.py).
 """
 
 from __future__ import annotations
