@@ -17,7 +17,7 @@ help:
 	@echo "make engines   unpack Prometheus 2.53 (Debian trixie) and 3.5 (sid) into $(ENGINES)"
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
-	@echo "make test      ruff, mypy and pytest (installs promtool, node, go and npm packages)"
+	@echo "make test      ruff, mypy, lint-imports and pytest (installs promtool, node, go and npm packages)"
 	@echo "make e2e       the end-to-end test alone (real Prometheus, generated stub and rules)"
 	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
 	@echo "make bench     time mcgen on 100 synthetic services (reports, never fails)"
@@ -87,6 +87,7 @@ generate: $(STAMP)
 test: $(STAMP) promtool engines node grafana-schema stubs-typescript go
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # The end-to-end test alone: an app on the generated Python stub, scraped by a real
