@@ -1,6 +1,6 @@
 """The emulator against the real promtool of each engine (the canary of SPEC 11).
 
-mcgen predicts what Prometheus computes (mcgen/emulate.py) under every engine users run
+mcgen predicts what Prometheus computes (mcgen/proof/emulate.py) under every engine users run
 and asserts only what they agree on. This file holds each engine's model to the real
 thing, on exactly the situations where 2.x and 3.x differ: a sample on a range's left
 edge, the instant lookback's edge, the order of rate()'s extrapolation caps, a regex `.`

@@ -65,7 +65,7 @@ def test_a_week_long_staleness_limit_costs_what_an_hour_costs(tmp_path: Path,
     assert result.ok, result.output
 
 
-# -- how cases share timelines (mcgen/targets/test_groups.py) ---------------------------
+# -- how cases share timelines (mcgen/proof/groups.py) ----------------------------------
 
 RULES = {"groups": [{"name": "g", "rules": [
     {"record": "slo:ratio", "expr": "sum(rate(a_total[5m])) or on() vector(0)",

@@ -1,5 +1,5 @@
 """grafana/<service>.json: the service's dashboard (SPEC 8), built with Grafana's own SDK
-(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in mcgen/panels.py.
+(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in panels.py.
 
 Reviewable in git: panel ids derive from what a panel shows (adding a metric does not
 renumber the others), refIds are A, B, ... in query order, the layout is computed, keys

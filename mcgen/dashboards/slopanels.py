@@ -1,7 +1,7 @@
 """The SLO row of a dashboard: for each SLO, stats of its SLI over the period, remaining
 error budget and burn rates, and time series of the burn rate over every alert window
 (the page and ticket factors drawn), the SLI and the budget. Every query reads the
-series the rules file records for the SLO (mcgen/sloqueries.py)."""
+series the rules file records for the SLO (mcgen/rules/sloqueries.py)."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
     order = [conventions.recording_group(svc.name), conventions.alert_group(svc.name)]
     if svc.slos:
         order.insert(1, conventions.slo_group(svc.name))
-    # Cases share test groups (test_groups.py): promtool's work grows with each group's
+    # Cases share test groups (groups.py): promtool's work grows with each group's
     # evaluations, not with the cases in it.
     groups = test_groups.pack(test_groups.combine(units, readers), eval_ms)
     doc = {"rule_files": [rules_file], "evaluation_interval": str(promql.Duration(eval_ms)),

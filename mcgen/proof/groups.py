@@ -8,7 +8,7 @@ ways, and every check still sees exactly the series it was proven with:
   starts once the earlier one's samples can no longer reach any check (their range or
   lookback, through recording rules, has passed, plus an evaluation with nothing, so
   every alert is back to inactive). Only a time-invariant case can start later: what it
-  reads must not depend on the clock or on series being absent (test_reads.py); such a
+  reads must not depend on the clock or on series being absent (reads.py); such a
   case sees, from its start, the same empty past it was proven on at t=0.
 
 A series both cases hold is written once, its samples in each case's slots and `_`

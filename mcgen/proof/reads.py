@@ -8,7 +8,7 @@ carries how long after a sample that sample can still change what the check sees
 range or the 5m lookback, offsets, subquery ranges, one evaluation per recording rule
 on the way, and `keep_firing_for`. A check is time-invariant unless its expression reads
 the clock or the absence of series (`time()`, `absent()`, `vector()`, `@`...): only
-time-invariant cases may run later on a shared timeline (mcgen/targets/test_groups.py).
+time-invariant cases may run later on a shared timeline (groups.py).
 """
 
 from __future__ import annotations

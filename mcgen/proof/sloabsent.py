@@ -10,7 +10,7 @@ Three promtool cases per SLO whose `alerting.absent` is on:
   * zero traffic: the total's series exist but do not move. No traffic is not missing
     data: the alert stays quiet.
 
-The recorded SLO series and the burn-rate alerts are proven by mcgen/sloprover.py;
+The recorded SLO series and the burn-rate alerts are proven by sloprover.py;
 this module only adds cases (it reuses SloProver's series).
 """
 

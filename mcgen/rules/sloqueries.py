@@ -1,4 +1,4 @@
-"""The PromQL of SLO recording rules and burn-rate alerts, composed from promql.py.
+"""The PromQL of SLO recording rules and burn-rate alerts, composed from mcgen.promql.
 
 Every recorded series carries the labels `service` and `slo` (set as rule labels), and
 none is NaN: with no traffic a ratio is 0, because no requests is not an outage. The raw

@@ -18,14 +18,14 @@ from mcgen.spec.model import Alert, Slo
 
 MAX_EVALUATIONS = 4320  # rule evaluations in one test: 3 days at the default 1m
 MAX_SAMPLES = 20_000  # samples of one synthetic series: 5.5 hours at 1s, 3.4 days at 15s
-SLO_SCENARIO = Duration(83 * 60_000)  # the longest SLO scenario (mcgen/sloprover.py)
+SLO_SCENARIO = Duration(83 * 60_000)  # the longest SLO scenario (mcgen/proof/sloprover.py)
 _DEFAULT_KEY = {"window": ("defaults", "rate_window"), "for": ("defaults", "for")}
 
 
 def horizon_ms(alert: Alert, eval_ms: int) -> int:
     """How long an alert's test runs: the slowest start (a rate warming up over its
     window) plus `for` plus a few evaluations. A staleness limit costs nothing: the
-    synthetic timestamps start as old as the case needs (mcgen/prover.py)."""
+    synthetic timestamps start as old as the case needs (mcgen/proof/synthetic.py)."""
     return alert.window.ms + alert.for_.ms + 3 * eval_ms
 
 
