@@ -54,7 +54,7 @@ engines:
 node:
 	@command -v node >/dev/null 2>&1 || bash scripts/install-tool.sh node nodejs
 
-# The dashboards' type check against @grafana/schema (tests/test_dashboard_schema.py) runs tsc
+# The dashboards' type check against @grafana/schema (tests/dashboards/test_dashboard_schema.py) runs tsc
 # from tests/grafana_schema/node_modules: (re)installed from package-lock.json whenever it is
 # missing or older than the lock file.
 SCHEMA_NPM := tests/grafana_schema

@@ -1,7 +1,7 @@
 """Go's and Prometheus' template functions, in Python, for mcgen/promql/gotemplate.py: how
 Go prints a float64 (``%v``, printf's verbs), ``humanize``, ``humanizePercentage`` and
 ``humanizeDuration`` on the value, and ``toUpper``, ``toLower`` and ``title`` on strings
-(with Go's simple case mappings). tests/test_gotemplate.py compares them with promtool.
+(with Go's simple case mappings). tests/promql/test_gotemplate.py compares them with promtool.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def title_agrees(s: str) -> bool:
     """Whether `title` renders `s` alike on Prometheus 2.x and 3.x. Conservatively: words
     split only where both split, each starting with a letter whose title case is one
     character (3.x would also capitalise a letter after leading digits or `_`). Measured
-    on promtool 2.42, 2.53 and 3.5 (tests/test_engines.py)."""
+    on promtool 2.42, 2.53 and 3.5 (tests/proof/test_engines.py)."""
     start, lettered = True, False
     for c in s:
         if c in _BREAKS:

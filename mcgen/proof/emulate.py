@@ -8,7 +8,7 @@ operation in IEEE doubles: series expansion (`a+bxn` adds b repeatedly), `rate()
 Generated tests must pass on every Prometheus users run, so what differs between
 versions is a parameter (`Engine`) and the provers predict under each: a test asserts
 only what every engine agrees on. The generated suites run under the real promtool of
-each version in our own tests (and tests/test_engines.py holds this module against
+each version in our own tests (and tests/proof/test_engines.py holds this module against
 them), which keeps this honest.
 """
 

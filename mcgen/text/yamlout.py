@@ -7,7 +7,7 @@ numbers and booleans, so a small emitter suffices. Quoting goes through one
 place, `scalar`: a string stays plain only when PyYAML's own resolver reads it
 back as that same string; otherwise it is written as a JSON string, which is a
 valid YAML double-quoted scalar. Multi-line strings become literal blocks.
-Round trips are checked by a property test (tests/test_yamlout.py).
+Round trips are checked by a property test (tests/text/test_yamlout.py).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def test_prometheus_own_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 def test_codehub_stub_exposition_gives_back_codehub(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     promtool: str) -> None:
-    from test_stubs_python import _expose  # records every label combination
+    from stubs.test_stubs_python import _expose  # records every label combination
 
     monkeypatch.chdir(ROOT)
     svc = api.validate([Path("specs/codehub.yaml")]).services[0]

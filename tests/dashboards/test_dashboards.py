@@ -22,7 +22,7 @@ from mcgen.dashboards import panels
 from mcgen.spec import names
 from mcgen.spec.model import Service
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_SETS = [ROOT / "specs", *sorted((ROOT / "tests" / "golden").glob("*/specs"))]
 
 

@@ -31,7 +31,7 @@ from grafana_schema_check import (
     find_toolchain,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = sorted(ROOT.glob("generated/grafana/*.json")) + sorted(
     ROOT.glob("tests/golden/*/expected/grafana/*.json"))
 

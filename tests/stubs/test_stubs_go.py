@@ -33,7 +33,7 @@ from mcgen import api, conventions, promql
 from mcgen.spec.model import Service
 from mcgen.stubs import go as gostub
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_SETS = [Path("specs"), *sorted(p.relative_to(ROOT) for p in
                                     (ROOT / "tests" / "golden").glob("*/specs")),
              Path("tests/stubs/hostile.yaml"), Path("tests/stubs/names.yaml")]

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from mcgen.cli import app
 from mcgen.lint import rulefiles
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "tests" / "lint_seeds"
 runner = CliRunner()
 

@@ -38,7 +38,7 @@ from mcgen.spec.model import Metric, Service
 from mcgen.stubs import LANGUAGES, typescript
 from mcgen.stubs.common import summary_quantiles
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NPM_DIR = ROOT / "tests" / "stubs_typescript"
 NODE_MODULES = NPM_DIR / "node_modules"
 INSTALL_HINT = "run `make stubs-typescript` (npm ci --prefix tests/stubs_typescript)"
@@ -270,7 +270,7 @@ def _literal(labels: dict[str, str]) -> str:
 def driver(stub: Stub) -> str:
     """Calls every helper once per label combination, then prints which names the stub
     exports (stderr) and the default registry (stdout)."""
-    lines = [f"// Driver of {stub.module}, written by tests/test_stubs_typescript.py.",
+    lines = [f"// Driver of {stub.module}, written by tests/stubs/test_stubs_typescript.py.",
              f'import * as stub from "./{stub.module}";',
              'import { register } from "prom-client";', "",
              "async function main(): Promise<void> {"]
@@ -300,7 +300,7 @@ def _typed_file(body: str) -> str:
                                  body)))
     if "TypedLatencySecondsLabels" in body:
         used.append("type TypedLatencySecondsLabels")
-    return (f"// Typed calls, written by tests/test_stubs_typescript.py.\n"
+    return (f"// Typed calls, written by tests/stubs/test_stubs_typescript.py.\n"
             f'import {{ {", ".join(used)} }} from "./typed_metrics";\n\n{body}')
 
 

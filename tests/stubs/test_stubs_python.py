@@ -16,7 +16,7 @@ from mcgen import api, conventions
 from mcgen.spec.model import Service
 from mcgen.stubs import python as pystub
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_SETS = [Path("specs"), *sorted(p.relative_to(ROOT) for p in
                                     (ROOT / "tests" / "golden").glob("*/specs")),
              Path("tests/stubs/hostile.yaml")]

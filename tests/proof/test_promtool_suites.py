@@ -12,7 +12,7 @@ import pytest
 from mcgen import api, write
 from mcgen import promtool as mcgen_promtool
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 
 

@@ -15,7 +15,7 @@ from mcgen import api
 from mcgen.cli import app
 from mcgen.lint import Finding
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 HEAD = "version: 1\nservice: shop\nrunbook_base_url: https://runbooks.example.com/shop\n"
@@ -483,7 +483,7 @@ def test_rule_catalogue_is_current(update_golden: bool) -> None:
         target.parent.mkdir(exist_ok=True)
         target.write_text(text, encoding="utf-8")
     assert target.read_text(encoding="utf-8") == text, \
-        "docs/lint-rules.md is stale: run `pytest tests/test_lint_spec.py --update-golden`"
+        "docs/lint-rules.md is stale: run `pytest tests/lint/test_lint_spec.py --update-golden`"
     for rule_id, r in load_rules().items():
         assert f"### {rule_id}" in text and r.doc, rule_id
 

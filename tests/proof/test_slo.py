@@ -119,7 +119,7 @@ def test_period_ratio_is_weighted_by_traffic() -> None:
     the period ratio is errors over events (0.409%), not the mean of the two (1.125%),
     and the idle spells leave no NaN. (Ending idle keeps the chained sums exact: the 5m
     rates they add up weigh the last 5 minutes less.)"""
-    model = api.validate([Path(__file__).parent / "golden" / "slos" / "specs"])
+    model = api.validate([Path(__file__).parents[1] / "golden" / "slos" / "specs"])
     svc = model.services[0]
     slo = next(s for s in svc.slos if s.name == "requests")
     prover = SloProver(svc, model, slo)
@@ -155,7 +155,7 @@ def test_readme_worked_example(error_rate: float, page_min: float, ticket_min: f
     assert period.ms / 3_600_000 / burn == pytest.approx(exhausted_h)
 
 
-GOLDEN_SLOS = Path(__file__).parent / "golden" / "slos" / "specs"
+GOLDEN_SLOS = Path(__file__).parents[1] / "golden" / "slos" / "specs"
 
 
 def test_absent_alert_defaults_and_overrides() -> None:

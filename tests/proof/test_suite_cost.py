@@ -134,7 +134,7 @@ def test_checks_of_one_slo_do_not_see_the_other_slos_inputs() -> None:
 def test_the_examples_suites_stay_cheap() -> None:
     """Rule evaluations of the committed examples' suites (before issue 13's packing:
     autogrowth 1,132, codehub 2,523, effect_queue 2,533)."""
-    root = Path(__file__).resolve().parent.parent / "generated" / "prometheus"
+    root = Path(__file__).resolve().parents[2] / "generated" / "prometheus"
     seen = {p.name.split(".")[0]: evaluations(yaml.safe_load(p.read_text(encoding="utf-8")))
             for p in sorted(root.glob("*.test.yml"))}
     assert seen["autogrowth"] <= 430 and seen["codehub"] <= 430

@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 
 from mcgen.cli import app
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "tests" / "invalid"
 LINE = re.compile(r"^tests/invalid/[^:]+:\d+:\d+: .+; .+$")
 

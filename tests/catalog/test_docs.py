@@ -22,7 +22,7 @@ from mcgen.rules import queries, sloqueries
 from mcgen.spec.model import Service
 from mcgen.text import markdown
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC_SETS = [ROOT / "specs", *sorted((ROOT / "tests" / "golden").glob("*/specs")),
              ROOT / "tests" / "stubs" / "hostile.yaml"]
 MD = MarkdownIt("commonmark").enable("table")

@@ -16,7 +16,7 @@ import yaml
 
 from mcgen import api, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 ALL = -1  # replace every occurrence (a factor appears in both windows of a condition)
 

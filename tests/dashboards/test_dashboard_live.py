@@ -24,7 +24,7 @@ import pytest
 
 from mcgen.promql import Matcher
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("codehub", "autogrowth", "effect_queue")
 SCRAPE_FOR = 25.0  # seconds of data before the first query
 RANGE_STEP = 1.0
