@@ -18,7 +18,7 @@ help:
 	@echo "make engines   unpack Prometheus 2.53 (Debian trixie) and 3.5 (sid) into $(ENGINES)"
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
-	@echo "make test      ruff, mypy and pytest (installs promtool, node, go and npm packages)"
+	@echo "make test      ruff, mypy, lint-imports and pytest (installs promtool, node, go and npm packages)"
 	@echo "make fuzz      the property tests exploring new examples (FUZZ_EXAMPLES=500 each)"
 	@echo "make e2e       the end-to-end test alone (real Prometheus, generated stub and rules)"
 	@echo "make check     what CI checks: specs valid, outputs up to date, promtool rules and tests"
@@ -56,7 +56,7 @@ engines:
 node:
 	@command -v node >/dev/null 2>&1 || bash scripts/install-tool.sh node nodejs
 
-# The dashboards' type check against @grafana/schema (tests/test_dashboard_schema.py) runs tsc
+# The dashboards' type check against @grafana/schema (tests/dashboards/test_dashboard_schema.py) runs tsc
 # from tests/grafana_schema/node_modules: (re)installed from package-lock.json whenever it is
 # missing or older than the lock file.
 SCHEMA_NPM := tests/grafana_schema
@@ -92,6 +92,7 @@ generate: $(STAMP)
 test: $(STAMP) promtool engines node grafana-schema stubs-typescript go
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest
 
 # New examples for the property tests (the YAML writer, valid specs through promtool), a
@@ -99,7 +100,7 @@ test: $(STAMP) promtool engines node grafana-schema stubs-typescript go
 FUZZ_EXAMPLES ?= 500
 fuzz: $(STAMP) promtool engines
 	HYPOTHESIS_PROFILE=fuzz MCGEN_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest \
-	    tests/test_yamlout.py tests/test_property.py
+	    tests/text/test_yamlout.py tests/test_property.py
 
 # The end-to-end test alone: an app on the generated Python stub, scraped by a real
 # Prometheus with the generated rules (also part of `make test`).

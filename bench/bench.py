@@ -401,7 +401,7 @@ def promtool_rows(out: Path, services: int) -> list[tuple[str, float, float, str
     for name, path in engines():
         cpu_total, failed = 0.0, 0
         for test in tests:
-            # As `mcgen check` and `mcgen test` run it (mcgen/promtool.py).
+            # As `mcgen check` and `mcgen test` run it (mcgen/promtool).
             _, cpu, done = timed_cpu([path, "test", "rules", test.name],
                                      env={"GOGC": os.environ.get("GOGC", "400")},
                                      cwd=test.parent)

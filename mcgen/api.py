@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from mcgen import promtool, write
-from mcgen import push as pushing
 from mcgen.conventions import header_source
+from mcgen.dashboards import push as pushing
 from mcgen.errors import UsageError
 from mcgen.spec.model import Model
 from mcgen.spec.validate import validate as _validate
@@ -155,7 +155,7 @@ def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | No
     GRAFANA_URL, token from GRAFANA_TOKEN). Usage errors (no URL or token, a stale or
     missing dashboard file) are raised before any request; `show` gets a line per
     dashboard as it goes."""
-    from mcgen import grafana
+    from mcgen.dashboards import grafana
     where = grafana.target(url, insecure, timeout)
     dashboards = pushing.committed(validate(paths, env), out)
     return pushing.run(dashboards, where, dry_run=dry_run, message=message, show=show)

@@ -206,7 +206,7 @@ def init(
         if from_metrics is None:
             if include_runtime:
                 raise UsageError("--include-runtime goes with --from-metrics FILE|URL")
-            from mcgen import starter
+            from mcgen.bootstrap import starter
             target = starter.write(service or "myservice", path)
             typer.echo(f"wrote {target}; edit it, then run `mcgen validate {target}`")
             return 0

@@ -322,7 +322,7 @@ def test_check_names_the_failing_alert_check(shop: Path, promtool: str,
     """A rule that no longer says what its tests prove (severity changed in the rules
     file only): each failure line names the test file, the case (its part of a shared
     test group), the alert and its eval time."""
-    from mcgen.targets import rules as rules_target
+    from mcgen import rules as rules_target
 
     real = rules_target.rule_labels
 
@@ -355,8 +355,8 @@ def test_check_names_the_failing_expression_and_its_group(
         shop: Path, promtool: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """promtool does not say which test group a failing promql_expr_test is in: mcgen
     finds it in the test file."""
-    from mcgen import sloqueries
-    from mcgen.queries import Recording
+    from mcgen.rules import sloqueries
+    from mcgen.rules.queries import Recording
 
     real = sloqueries.recordings
 
@@ -381,7 +381,7 @@ def test_check_names_the_failing_expression_and_its_group(
 
 def test_check_names_the_rule_promtool_cannot_parse(shop: Path, promtool: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from mcgen import queries
+    from mcgen.rules import queries
 
     monkeypatch.setattr(queries, "alert_expr", lambda alert, metric: "sum(rate(")
     assert runner.invoke(app, ["generate"]).exit_code == 0

@@ -54,8 +54,8 @@ import yaml
 
 from mcgen import api, conventions, promql
 from mcgen.promql import Matcher
+from mcgen.rules import alerts as rules_target
 from mcgen.spec.model import Service
-from mcgen.targets import rules as rules_target
 
 HERE = Path(__file__).resolve().parent
 SPEC = HERE / "e2e" / "shop.yaml"

@@ -38,7 +38,8 @@ from conftest import MAJOR_ENGINES, max_examples, need_promtool
 from hypothesis import HealthCheck, event, example, given, note, settings
 from spec_strategies import REGRESSIONS, Example, examples, own_threshold_reachable
 
-from mcgen import api, conventions, dashboard_check
+from mcgen import api, conventions
+from mcgen.dashboards import check as dashboard_check
 from mcgen.errors import SpecError
 
 EXAMPLES = int(os.environ.get("MCGEN_PROPERTY_EXAMPLES") or max_examples(40))

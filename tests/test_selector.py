@@ -27,9 +27,10 @@ import promql_parser as pp
 import pytest
 import yaml
 
-from mcgen import api, gotemplate, promql, queries
-from mcgen.lint import promqlast
-from mcgen.promql import Matcher
+from mcgen import api, promql
+from mcgen.promql import Matcher, gotemplate
+from mcgen.promql import parser as promqlast
+from mcgen.rules import queries
 from mcgen.spec.model import Metric, Service
 
 ROOT = Path(__file__).resolve().parent.parent

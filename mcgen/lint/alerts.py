@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from mcgen import burnrate
 from mcgen.lint import Context, Finding, Rule, rule
 from mcgen.lint.common import services
-from mcgen.promql import Duration
+from mcgen.promql import Duration, burnrate
 
 SEVERITIES = ("critical", "warning", "info")
 DEFAULT_INTERVAL = Duration(60_000)  # Prometheus' default evaluation_interval

@@ -14,11 +14,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mcgen.conventions import quantile_name
 from mcgen.errors import Position
 from mcgen.lint import Context, Finding, Rule, rule
 from mcgen.lint.common import fmt, services, tunable
 from mcgen.spec.model import Metric, Service
+from mcgen.spec.names import quantile_name
 
 
 @dataclass(frozen=True)

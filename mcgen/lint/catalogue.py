@@ -1,6 +1,6 @@
 """The rule catalogue, docs/lint-rules.md, generated from the registered rules (their id,
 severity, summary and docstring), so that the documentation cannot drift from the code.
-tests/test_lint_spec.py checks the committed file; `pytest --update-golden` rewrites it."""
+tests/lint/test_lint_spec.py checks the committed file; `pytest --update-golden` rewrites it."""
 
 from __future__ import annotations
 

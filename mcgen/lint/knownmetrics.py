@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen.lint import Context
-from mcgen.lint.promqlast import metric_name, selectors
+from mcgen.promql.parser import metric_name, selectors
 
 BUILTIN = frozenset({"up", "ALERTS", "ALERTS_FOR_STATE"})
 BUILTIN_PREFIXES = ("scrape_",)

@@ -8,7 +8,9 @@ import promql_parser as pp
 
 from mcgen.lint import Context, Finding, Rule, rule
 from mcgen.lint.knownmetrics import Known, known_metrics
-from mcgen.lint.promqlast import (
+from mcgen.lint.promqltext import hyphens, misplaced_by, unbalanced
+from mcgen.lint.rulefiles import PromQL, RuleFile
+from mcgen.promql.parser import (
     COMPARISONS,
     RATE_FUNCTIONS,
     Node,
@@ -19,8 +21,6 @@ from mcgen.lint.promqlast import (
     unwrap,
     walk,
 )
-from mcgen.lint.promqltext import hyphens, misplaced_by, unbalanced
-from mcgen.lint.rulefiles import PromQL, RuleFile
 
 
 def _exprs(ctx: Context) -> Iterator[tuple[RuleFile, PromQL]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from mcgen.lint.promqlast import AGGREGATIONS, KEYWORDS, masked
+from mcgen.promql.parser import AGGREGATIONS, KEYWORDS, masked
 
 # `word(...) by (` with word not an aggregation: found in the text, as the parser only
 # says "invalid promql query".

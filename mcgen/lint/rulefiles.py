@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from mcgen.errors import Position
-from mcgen.lint.promqlast import Parsed, parse
+from mcgen.promql.parser import Parsed, parse
 from mcgen.spec.load import Document, _Loader, _Walker
 from mcgen.spec.validate import shown
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import promql_parser as pp
 
 from mcgen.lint import Context, Finding, Rule, rule
-from mcgen.lint.promqlast import Node, metric_name, op, walk
 from mcgen.lint.rulefiles import RuleEntry
+from mcgen.promql.parser import Node, metric_name, op, walk
 
 _RECORD_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
 _ALERT_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")

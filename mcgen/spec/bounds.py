@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcgen.promql import Duration
+from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import Alert, Slo
 
-if TYPE_CHECKING:
-    from mcgen.spec.semantics import Builder
-
 MAX_EVALUATIONS = 4320  # rule evaluations in one test: 3 days at the default 1m
 MAX_SAMPLES = 20_000  # samples of one synthetic series: 5.5 hours at 1s, 3.4 days at 15s
-SLO_SCENARIO = Duration(83 * 60_000)  # the longest SLO scenario (mcgen/sloprover.py)
+SLO_SCENARIO = Duration(83 * 60_000)  # the longest SLO scenario (mcgen/proof/sloprover.py)
 _DEFAULT_KEY = {"window": ("defaults", "rate_window"), "for": ("defaults", "for")}
 
 
 def horizon_ms(alert: Alert, eval_ms: int) -> int:
     """How long an alert's test runs: the slowest start (a rate warming up over its
     window) plus `for` plus a few evaluations. A staleness limit costs nothing: the
-    synthetic timestamps start as old as the case needs (mcgen/prover.py)."""
+    synthetic timestamps start as old as the case needs (mcgen/proof/synthetic.py)."""
     return alert.window.ms + alert.for_.ms + 3 * eval_ms
 
 

@@ -13,15 +13,13 @@ from __future__ import annotations
 import re
 import re._parser as sre  # type: ignore[import-not-found]  # stdlib regex parser
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcgen.errors import choices, shorten
 from mcgen.promql import Matcher
+from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import SERVICE_LABEL, TARGET_LABELS, Metric
-
-if TYPE_CHECKING:
-    from mcgen.spec.semantics import Builder
 
 # Labels the client library sets on some series of a type; a spec never selects on them.
 RESERVED = {"histogram": "le", "summary": "quantile"}

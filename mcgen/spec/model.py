@@ -92,7 +92,7 @@ class Metric:
     buckets_pos: Position | None = field(default=None, compare=False)  # for `mcgen lint`
     # Whose series these are: the metric's `selector`, else its service's (resolved), and
     # the service that declares it. Every raw series selector of the metric holds these
-    # matchers (mcgen/queries.py's `scoped`).
+    # matchers (mcgen/rules/queries.py's `scoped`).
     selector: tuple[Matcher, ...] = ()
     service: str = ""
 

@@ -11,12 +11,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mcgen import conventions, gotemplate
-from mcgen.errors import Position, SpecProblem, shorten
-from mcgen.promql import Duration, Matcher
-from mcgen.spec import bounds, matchers
+from mcgen.errors import Position, SpecProblem
+from mcgen.promql import Duration
+from mcgen.spec import alertchecks, bounds, matchers, names
 from mcgen.spec import slos as slo_spec
-from mcgen.spec.load import Document, JsonPath
+from mcgen.spec.builder import Builder
+from mcgen.spec.load import JsonPath
 from mcgen.spec.model import (
     TARGET_LABELS,
     Alert,
@@ -35,46 +35,12 @@ _KIND = {"quantile": "quantile", "rate": "rate", "ratio_to": "ratio", "value": "
 _FITS = {"quantile": ("histogram", "summary"), "rate": ("counter", "histogram"),
          "ratio_to": ("counter",), "value": ("gauge",), "stale_after": ("gauge",),
          "absent_for": ("counter", "gauge", "histogram", "summary")}
-_ALERT_RESERVED = ("alertname", "severity", "service")
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
 
-class Builder:
-    """Builds one service from one document, for one environment."""
-
-    def __init__(self, doc: Document, env: str | None, problems: list[SpecProblem]) -> None:
-        self.doc = doc
-        self.env = env
-        self.problems = problems
-        self.data: dict[str, Any] = doc.data
-        defaults = self.data.get("defaults", {})
-        self.window = self.duration(defaults.get("rate_window", "5m"), ("defaults", "rate_window"))
-        self.for_ = self.duration(defaults.get("for", "5m"), ("defaults", "for"))
-        self.severity: str = defaults.get("severity", "warning")
-        self.scrape = self.duration(defaults.get("scrape_interval", "1m"),
-                                    ("defaults", "scrape_interval"))
-        self.service_selector: tuple[Matcher, ...] = ()  # parsed by service()
-
-    # -- reporting -----------------------------------------------------------------
-    def pos(self, path: JsonPath, key: bool = False) -> Position:
-        return self.doc.pos(path, key)
-
-    def error(self, path: JsonPath, message: str, hint: str, key: bool = False) -> None:
-        where = f" (environment '{self.env}')" if self.env and path and path[0] == "environments" \
-            else ""
-        self.problems.append(SpecProblem(self.pos(path, key), message + where, hint))
-
-    def duration(self, text: str, path: JsonPath) -> Duration:
-        try:
-            value = Duration.parse(text)
-        except ValueError:
-            self.error(path, f"{shorten(text)} is not a valid duration",
-                       "write units largest first, each once, like 1h30m")
-            return Duration(300_000)
-        if value.ms <= 0:
-            self.error(path, f"duration {text} must be positive", "use a duration above 0s")
-            return Duration(300_000)
-        return value
+class ServiceBuilder(Builder):
+    """Builds one service from one document, for one environment: its metrics, labels,
+    alerts and SLOs (mcgen/spec/slos.py), each checked where the schema cannot."""
 
     # -- service -------------------------------------------------------------------
     def service(self) -> Service:
@@ -86,7 +52,7 @@ class Builder:
         metrics = tuple(self.metric(m, ("metrics", i)) for i, m in enumerate(d["metrics"]))
         labels = tuple(sorted(d.get("alert_labels", {}).items()))
         for key, _ in labels:
-            if key in _ALERT_RESERVED or key.startswith("__"):
+            if key in alertchecks.RESERVED or key.startswith("__"):
                 self.error(("alert_labels", key), f"alert label '{key}' is set by mcgen",
                            "remove it (severity has its own key)", key=True)
         slos = slo_spec.build(self, {m.name: m for m in metrics})
@@ -99,7 +65,7 @@ class Builder:
             scrape_interval=self.scrape, rate_window=self.window,
             dashboard=Dashboard(
                 title=board.get("title", f"{name} metrics"),
-                uid=board.get("uid", conventions.dashboard_uid(name)),
+                uid=board.get("uid", names.dashboard_uid(name)),
                 folder=board.get("folder"), tags=tuple(board.get("tags", ())),
                 refresh=board.get("refresh"), time_from=board.get("time_from", "now-6h"),
                 pos=self.pos(("dashboard", "uid") if "uid" in board else ("service",))),
@@ -245,7 +211,7 @@ class Builder:
             self.error(path, f"alert '{name}' needs exactly one of above/below",
                        "write above: N (fires when > N) or below: N (fires when < N)")
             return None
-        elif not self.finite(raw[comparisons[0]], at(comparisons[0])):
+        elif not alertchecks.finite(self, raw[comparisons[0]], at(comparisons[0])):
             return None
         else:
             threshold = float(raw[comparisons[0]])
@@ -283,18 +249,18 @@ class Builder:
         if kind in ("stale_after", "absent_for") and "overrides" in raw:
             self.error(at("overrides"), f"an {kind} alert takes no overrides",
                        f"remove 'overrides' ({kind} has no threshold)", key=True)
-        self.check_labels(alert, at)
+        alertchecks.labels(self, alert, at)
         summary_q = kind == "quantile" and metric.type == "summary"
         if summary_q and alert.quantile not in metric.quantiles:
             self.error(at("quantile"), f"summary '{metric.name}' exports no quantile "
                        f"{alert.quantile:g}", "use one of its quantiles: " +
                        ", ".join(f"{q:g}" for q in metric.quantiles))
         if threshold is not None:
-            self.feasible(metric, alert, threshold, at(comparisons[0]))
-        summary = raw.get("summary") or conventions.default_summary(alert, metric)
-        description = raw.get("description") or conventions.default_description(alert, metric)
+            alertchecks.feasible(self, metric, alert, threshold, at(comparisons[0]))
+        summary = raw.get("summary") or names.default_summary(alert, metric)
+        description = raw.get("description") or names.default_description(alert, metric)
         for field_name, text in (("summary", summary), ("description", description)):
-            self.template(alert, text, at(field_name))
+            alertchecks.template(self, alert, text, at(field_name))
         return dataclasses.replace(alert, summary=summary, description=description)
 
     def with_environment(self, raw: dict[str, Any], path: JsonPath
@@ -365,73 +331,7 @@ class Builder:
                                "is not among the alert's 'by' labels",
                                "add it to 'by' or match on a 'by' label", key=True)
             match = matchers.parse(self, metric, o["match"], (*path, "match"), "match")
-            if self.finite(o[key], (*path, key)):
-                self.feasible(metric, alert, float(o[key]), (*path, key))
+            if alertchecks.finite(self, o[key], (*path, key)):
+                alertchecks.feasible(self, metric, alert, float(o[key]), (*path, key))
             out.append(Override(match, float(o[key]), self.pos(path)))
         return tuple(out)
-
-    def check_labels(self, alert: Alert, at: Any) -> None:
-        """The rule's labels would overwrite series labels of the same name: different
-        series would become one label set and the rule would fail to evaluate."""
-        for key, _ in alert.labels:
-            if key in _ALERT_RESERVED or key.startswith("__"):
-                self.error((*at("labels"), key), f"alert label '{key}' is set by mcgen",
-                           "remove it (severity has its own key)", key=True)
-        carried = alert.carried
-        spec_labels = {k for k, _ in self.data.get("alert_labels", {}).items()}
-        for label in carried:
-            if label in _ALERT_RESERVED:
-                self.error(at("by") if alert.kind != "absent" else at("select"),
-                           f"the alert's series label '{label}' would be overwritten by the "
-                           f"'{label}' label mcgen sets", "rename the metric's label")
-            elif label in dict(alert.labels):
-                self.error((*at("labels"), label), f"alert label '{label}' would overwrite the "
-                           "series label of the same name", "rename it or drop it from 'by'",
-                           key=True)
-            elif label in spec_labels:
-                self.error(at("by") if alert.kind != "absent" else at("select"),
-                           f"alert_labels sets '{label}', which would overwrite the series "
-                           f"label of the same name", "rename one of them")
-
-    def finite(self, value: float, path: JsonPath) -> bool:
-        if math.isfinite(value):
-            return True
-        word = str(path[-1]) if path else "value"
-        self.error(path, f"'{word}' must be a finite number, not {value}",
-                   "write a plain number in the metric's unit")
-        return False
-
-    def feasible(self, metric: Metric, alert: Alert, t: float, path: JsonPath) -> None:
-        """Reject thresholds an alert can never cross, or always crosses."""
-        word = alert.comparison_word
-        if alert.kind == "quantile" and metric.type == "histogram" and metric.buckets:
-            q = alert.quantile or 0
-            low, high = q * metric.buckets[0], metric.buckets[-1]
-            name = conventions.quantile_name(q)
-            if t >= high:
-                self.error(path, f"{word} {t:g} is at or beyond the largest bucket {high:g}; "
-                           f"{name} estimates never exceed it",
-                           f"add a bucket above {t:g} or lower the threshold")
-            elif t <= low:
-                self.error(path, f"{word} {t:g} is not above {low:g}, the smallest {name} "
-                           f"these buckets can estimate ({q:g} x first bucket), so any "
-                           "traffic decides it", f"add a bucket at or below {t:g}")
-        if alert.kind in ("rate", "ratio") and (t < 0 or (t == 0 and alert.op == "<")):
-            outcome = "always fires" if alert.op == ">" else "can never fire"
-            self.error(path, f"{word} {t:g} {outcome}: a {alert.kind} is never negative",
-                       "use a threshold of 0 or more" if alert.op == ">" else
-                       "use a threshold above 0")
-
-    def template(self, alert: Alert, text: str, path: JsonPath) -> None:
-        try:
-            tmpl = gotemplate.parse(text)
-        except gotemplate.TemplateProblem as exc:
-            self.error(path, f"{path[-1]}: {shorten(exc.what, 80)[1:-1]} is not supported in "
-                       "annotation templates", "use {{ $labels.NAME }} and {{ $value }} with "
-                       "humanize, humanizePercentage, humanizeDuration or printf")
-            return
-        carried = set(alert.carried)
-        for name in sorted(tmpl.label_refs() - carried):
-            self.error(path, f"template uses $labels.{name}, but the alert's series carry no "
-                       f"label '{name}'", "use one of: " + (", ".join(sorted(carried)) or
-                                                       "(none; this alert has no series labels)"))

@@ -4,17 +4,14 @@ the node that causes it."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mcgen import burnrate, conventions
 from mcgen.errors import Position
-from mcgen.promql import Duration
-from mcgen.spec import bounds, matchers
+from mcgen.promql import Duration, burnrate
+from mcgen.spec import bounds, matchers, names
+from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
 from mcgen.spec.model import AbsentAlert, BurnAlert, Metric, Selection, Slo
-
-if TYPE_CHECKING:
-    from mcgen.spec.semantics import Builder
 
 MIN_PERIOD = Duration(86_400_000)
 # Labels a firing SLO alert gets from mcgen; neither the spec nor the SLO may set them.
@@ -108,7 +105,7 @@ def _slo(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: J
     slo = Slo(
         name=raw["name"], objective=objective, period=period,
         description=raw.get("description"), sli=kind, total=total, error=error, bound=bound,
-        alert_name=alerting.get("name", conventions.slo_alert_name(b.data["service"],
+        alert_name=alerting.get("name", names.slo_alert_name(b.data["service"],
                                                                    raw["name"])),
         alerts=alerts, labels=labels, min_traffic=alerting.get("min_traffic"),
         pos=b.pos(path), absent=absent)
@@ -122,7 +119,7 @@ def _absent(b: Builder, slo: str, alerting: dict[str, Any], path: JsonPath
     if raw is False:
         return None
     for_ = b.duration(raw["for"], (*path, "for")) if "for" in raw else DEFAULT_ABSENT_FOR
-    name = raw.get("name", conventions.slo_absent_alert_name(b.data["service"], slo))
+    name = raw.get("name", names.slo_absent_alert_name(b.data["service"], slo))
     return AbsentAlert(name, for_, raw.get("severity", DEFAULT_ABSENT_SEVERITY),
                        b.pos(path if "absent" in alerting else path[:2]))
 

@@ -12,7 +12,7 @@ from mcgen.spec import matchers, schema
 from mcgen.spec.load import Document, file_kind, load_file
 from mcgen.spec.matchers import disjoint
 from mcgen.spec.model import Alert, Metric, Model, Service
-from mcgen.spec.semantics import Builder
+from mcgen.spec.semantics import ServiceBuilder
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -85,8 +85,8 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
         _check_environment_keys(doc, problems)
         for other in envs:
             if other != env:
-                Builder(doc, other, problems).service()
-        services.append(Builder(doc, env if env in envs else None, problems).service())
+                ServiceBuilder(doc, other, problems).service()
+        services.append(ServiceBuilder(doc, env if env in envs else None, problems).service())
     model = Model(tuple(services))
     _check_unique(model, problems)
     defined = {m.name for s in model.services for m in s.metrics}
@@ -174,7 +174,7 @@ def _overlap(metric: Metric, earlier: Sequence[Metric]) -> SpecProblem | None:
 def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                     problems: list[SpecProblem], complete: bool) -> Service:
     """Check each ratio_to denominator against the metric it names; parse its select."""
-    builder = Builder(doc, svc.environment, problems)
+    builder = ServiceBuilder(doc, svc.environment, problems)
     metrics = []
     for mi, metric in enumerate(svc.metrics):
         alerts: list[Alert] = []

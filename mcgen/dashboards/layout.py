@@ -1,0 +1,249 @@
+"""grafana/<service>.json: the service's dashboard (SPEC 8), built with Grafana's own SDK
+(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in panels.py.
+
+Reviewable in git: panel ids derive from what a panel shows (adding a metric does not
+renumber the others), refIds are A, B, ... in query order, the layout is computed, keys
+are sorted and nothing depends on the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from mcgen import conventions
+from mcgen.dashboards import panels
+from mcgen.spec.model import Model, Service
+
+GRID_WIDTH = 24
+_ID_SPACE = 10_000_000  # panel ids stay well inside JavaScript's safe integers
+
+
+def panel_id(key: str, taken: set[int]) -> int:
+    """Stable: a hash of the panel's key; the next free number on a collision."""
+    pid = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % _ID_SPACE + 1
+    while pid in taken:
+        pid = pid % _ID_SPACE + 1
+    taken.add(pid)
+    return pid
+
+
+def ref_id(index: int) -> str:
+    """A, B, ..., Z, AA, AB, ... (Grafana's own sequence)."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def layout(rows: tuple[panels.Row, ...]) -> list[tuple[panels.Row | panels.Panel, dict[str, int]]]:
+    """Rows full width; their panels left to right, wrapping at 24 columns, each line as
+    tall as its tallest panel, so nothing overlaps."""
+    placed: list[tuple[panels.Row | panels.Panel, dict[str, int]]] = []
+    y = 0
+    for row in rows:
+        placed.append((row, {"h": 1, "w": GRID_WIDTH, "x": 0, "y": y}))
+        y += 1
+        x, line = 0, 0
+        for panel in row.panels:
+            if x + panel.width > GRID_WIDTH:
+                x, y, line = 0, y + line, 0
+            placed.append((panel, {"h": panel.height, "w": panel.width, "x": x, "y": y}))
+            x += panel.width
+            line = max(line, panel.height)
+        y += line
+    return placed
+
+
+def _grid(grid: dict[str, int]) -> Any:
+    from grafana_foundation_sdk.models import dashboard as dm
+    return dm.GridPos(h=grid["h"], w=grid["w"], x=grid["x"], y=grid["y"])
+
+
+def _datasource() -> Any:
+    from grafana_foundation_sdk.models import dashboard as dm
+    return dm.DataSourceRef(type_val="prometheus", uid="${datasource}")
+
+
+def _thresholds(panel: panels.Panel) -> Any:
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    steps = panel.thresholds or (panels.Step(None, panels.OK_COLOR),)
+    return db.ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(
+        [dm.Threshold(value=s.value, color=s.color) for s in steps])
+
+
+_OURS = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# What Grafana would take for a variable in text: `$name`, `${name...}`, `[[name]]`.
+_VARIABLE_START = re.compile(r"\$(?=[\w{])|\[(?=\[)")
+WORD_JOINER = "\u2060"
+
+
+def text(value: str) -> str:
+    """A panel or row title, a description or a legend as Grafana should show it. Grafana
+    interpolates `$name`, `${name}` and `[[name]]` in them (this dashboard's variables,
+    one per label, and built-ins such as `$__range`) and has no escape for a literal `$`.
+    An invisible WORD JOINER (U+2060) after each `$` that starts one, and between the
+    brackets of `[[`, stops that: the text reads the same, every character kept. (The
+    dashboard's own title and description are not interpolated; queries use `inert`.)"""
+    return _VARIABLE_START.sub(lambda m: m.group() + WORD_JOINER, value)
+
+
+def inert(expr: str, variables: frozenset[str]) -> str:
+    """`expr` with the text of its string literals out of Grafana's reach: Grafana
+    rewrites `$name`, `${name}` and `[[name]]` anywhere in a query, label values and
+    selectors included. Inside a literal, `$` and `[[` become the PromQL escapes
+    \\u0024 and \\u005b (Prometheus reads the same string), except this dashboard's own
+    `${variable}` references; outside literals there is only PromQL and our variables."""
+    out, quoted, i = [], False, 0
+    while i < len(expr):
+        ch = expr[i]
+        if quoted and ch == "\\":
+            out.append(expr[i:i + 2])
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif quoted and ch == "$":
+            ours = _OURS.match(expr, i)
+            if ours and ours.group(1) in variables:
+                out.append(ours.group())
+                i = ours.end()
+                continue
+            ch = "\\u0024"
+        elif quoted and expr.startswith("[[", i):
+            ch = "\\u005b"
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _targets(panel: panels.Panel, variables: frozenset[str]) -> list[Any]:
+    from grafana_foundation_sdk.builders import prometheus
+    from grafana_foundation_sdk.models import prometheus as pm
+    out = []
+    for i, query in enumerate(panel.queries):
+        target = (prometheus.Dataquery().expr(inert(query.expr, variables))
+                  .legend_format(text(query.legend))
+                  .ref_id(ref_id(i)).datasource(_datasource()))
+        if query.heatmap:
+            target = target.format(pm.PromQueryFormat.HEATMAP)
+        out.append(target)
+    return out
+
+
+def _panel(panel: panels.Panel, pid: int, grid: dict[str, int], variables: frozenset[str]
+           ) -> Any:
+    from grafana_foundation_sdk.builders import common as cb
+    from grafana_foundation_sdk.builders import heatmap, stat, timeseries
+    from grafana_foundation_sdk.models import common as cm
+    from grafana_foundation_sdk.models import heatmap as hm
+    builder: Any
+    if panel.kind == "heatmap":
+        builder = (heatmap.Panel().calculate(False)
+                   .color(heatmap.HeatmapColorOptions().mode(hm.HeatmapColorMode.SCHEME)
+                          .scheme("Oranges").scale(hm.HeatmapColorScale.EXPONENTIAL)
+                          .exponent(0.5).steps(64).fill("dark-orange").reverse(False))
+                   .y_axis(heatmap.YAxisConfig().unit(panel.unit))
+                   .rows_frame(heatmap.RowsHeatmapOptions().layout(cm.HeatmapCellLayout.LE))
+                   .cell_gap(1).show_legend().mode(cm.TooltipDisplayMode.SINGLE))
+    elif panel.kind == "stat":
+        builder = (stat.Panel().graph_mode(cm.BigValueGraphMode.AREA)
+                   .color_mode(cm.BigValueColorMode.VALUE)
+                   .reduce_options(cb.ReduceDataOptions().calcs(["lastNotNull"]))
+                   .unit(panel.unit).thresholds(_thresholds(panel)))
+    else:
+        lines = [s.value for s in panel.thresholds if s.value is not None]
+        builder = (timeseries.Panel().unit(panel.unit).thresholds(_thresholds(panel))
+                   .thresholds_style(cb.GraphThresholdsStyleConfig().mode(
+                       cm.GraphThresholdsStyleMode.LINE if lines
+                       else cm.GraphThresholdsStyleMode.OFF))
+                   .legend(cb.VizLegendOptions().display_mode(cm.LegendDisplayMode.TABLE)
+                           .placement(cm.LegendPlacement.BOTTOM).show_legend(True)
+                           .calcs(["lastNotNull", "max"]))
+                   .tooltip(cb.VizTooltipOptions().mode(cm.TooltipDisplayMode.MULTI)
+                            .sort(cm.SortOrder.DESCENDING)))
+        if lines:
+            # Grafana scales the axis to the data alone: a soft range keeps every threshold
+            # line in view while the values are far from it.
+            builder = builder.axis_soft_min(min(0.0, *lines)).axis_soft_max(max(lines))
+    return (builder.id(pid).title(text(panel.title)).description(text(panel.description))
+            .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel, variables)))
+
+
+def _variables(plan: panels.Plan) -> list[Any]:
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
+    for var in plan.variables:
+        out.append(db.QueryVariable(var.name).label(text(var.label)).datasource(_datasource())
+                   .query(inert(var.query, frozenset())).multi(True).include_all(True)
+                   .all_value(".*")
+                   .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+                   .sort(dm.VariableSort.ALPHABETICAL_ASC)
+                   .current(dm.VariableOption(selected=True, text="All", value="$__all")))
+    return out
+
+
+def _annotations() -> list[Any]:
+    """Grafana's own annotations, and this service's firing alerts (see _firing)."""
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    builtin = (db.AnnotationQuery().name("Annotations & Alerts").built_in(1).enable(True)
+               .hide(True).icon_color("rgba(0, 211, 255, 1)").type("dashboard")
+               .datasource(dm.DataSourceRef(type_val="grafana", uid="-- Grafana --")))
+    firing = (db.AnnotationQuery().name("Firing alerts").enable(True).hide(False)
+              .icon_color("red").datasource(_datasource()))
+    return [builtin, firing]
+
+
+def _firing(svc: Service) -> dict[str, str]:
+    """The Prometheus query of the firing-alerts annotation, in `target` where Grafana's
+    schema has it (the SDK's builder only types Grafana's own annotation targets)."""
+    from mcgen import promql
+    alerts = promql.selector("ALERTS", (promql.Matcher("alertstate", "=", "firing"),
+                                        promql.Matcher("service", "=", svc.name)))
+    return {"expr": alerts, "refId": "Anno"}
+
+
+def dashboard(svc: Service) -> dict[str, Any]:
+    """The dashboard as a JSON-ready dict."""
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models import dashboard as dm
+    board = svc.dashboard
+    plan = panels.plan(svc)
+    header = conventions.header(svc, "").replace("\n ", " ").strip()
+    what = f"{svc.description.strip()}\n\n" if svc.description else ""
+    builder = (db.Dashboard(board.title).uid(board.uid).tags(list(board.tags))
+               .description(f"{what}{header}").time(board.time_from, "now")
+               .timezone("browser").tooltip(dm.DashboardCursorSync.CROSSHAIR)
+               .editable().variables(_variables(plan)).annotations(_annotations()))
+    if board.refresh:
+        builder = builder.refresh(board.refresh)
+    taken: set[int] = set()
+    names = frozenset(v.name for v in plan.variables)
+    for item, grid in layout(plan.rows):
+        if isinstance(item, panels.Row):
+            builder = builder.with_row(db.Row(text(item.title))
+                                       .id(panel_id(f"row:{item.title}", taken))
+                                       .grid_pos(_grid(grid)))
+        else:
+            builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
+    data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    data["annotations"]["list"][1]["target"] = _firing(svc)
+    for var in data["templating"]["list"]:
+        # The SDK gives every variable an interval variable's settings; Grafana's model
+        # has them on interval variables only.
+        for key in ("auto", "auto_count", "auto_min"):
+            var.pop(key, None)
+    return data
+
+
+def render(svc: Service, model: Model) -> dict[str, str]:
+    text = json.dumps(dashboard(svc), indent=2, sort_keys=True, ensure_ascii=False)
+    return {conventions.dashboard_path(svc.name): text + "\n"}
