@@ -296,10 +296,30 @@ _CLICK_STYLE = {"bash_source": "source_bash", "zsh_source": "source_zsh",
                 "fish_source": "source_fish", "source": "source_bash"}
 
 
+_SHELLS = frozenset({"bash", "zsh", "fish", "powershell", "pwsh"})
+# typer (pinned) reads this to let --show-completion/--install-completion take the shell
+# as a value instead of detecting the nearest shell of the process tree.
+_NAMED_SHELL = "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"
+
+
+def _names_a_shell(argv: list[str]) -> bool:
+    """`--show-completion bash` (or `=bash`): the shell named wins over the one that
+    started mcgen (under make that is sh, which typer would refuse)."""
+    options = ("--show-completion", "--install-completion")
+    for i, arg in enumerate(argv):
+        if arg in options and i + 1 < len(argv) and argv[i + 1] in _SHELLS:
+            return True
+        if arg.startswith(tuple(f"{o}=" for o in options)):
+            return True
+    return False
+
+
 def main() -> None:
     instruction = os.environ.get(_COMPLETE, "")
     if instruction in _CLICK_STYLE:  # `eval "$(_MCGEN_COMPLETE=bash_source mcgen)"`
         os.environ[_COMPLETE] = _CLICK_STYLE[instruction]
+    if _names_a_shell(sys.argv[1:]):
+        os.environ[_NAMED_SHELL] = "1"
     try:
         app(prog_name="mcgen")
     except SystemExit as exc:
