@@ -142,6 +142,24 @@ def extrapolated_rate(series: Series, t_ms: int, range_ms: int, engine: Engine =
                  series.offset_ms, t_ms, range_ms, engine)
 
 
+def rates(series: Series, times: Sequence[int], range_ms: int, engine: Engine = V2
+          ) -> list[float | None]:
+    """extrapolated_rate at each of `times`, the same numbers, computed in one pass."""
+    if not (series.more and series.rising):
+        return [extrapolated_rate(series, t, range_ms, engine) for t in times]
+    values, iv, offset = series.values(), series.interval_ms, series.offset_ms
+    lo_shift = offset - (1 if engine.left_open else 0)
+    top = len(values) - 1
+    out: list[float | None] = []
+    for t in times:
+        first = max(0, -(-(t - range_ms - lo_shift) // iv))
+        last = min(top, (t - offset) // iv)
+        out.append(None if last - first < 1 else
+                   _ends(offset + first * iv, values[first], offset + last * iv,
+                         last - first + 1, values[last] - values[first], t, range_ms, engine))
+    return out
+
+
 @lru_cache(maxsize=65_536)
 def _rate(start: float, step: float, count: int, interval_ms: int, offset_ms: int, t_ms: int,
           range_ms: int, engine: Engine) -> float | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mcgen import promql
@@ -50,9 +51,15 @@ class Held:
 
 
 def held(s: Series) -> Held:
-    matchers = [Matcher(k, "=", v) for k, v in s.labels]
-    return Held(s, promql.selector(s.name, matchers), s.offset_ms,
-                s.offset_ms + (len(s.values()) - 1) * s.interval_ms)
+    samples = s.count + 1 + sum(count + 1 for _, _, count in s.more)
+    return Held(s, _key(s.name, s.labels), s.offset_ms,
+                s.offset_ms + (samples - 1) * s.interval_ms)
+
+
+@lru_cache(maxsize=65_536)
+def _key(name: str, labels: tuple[tuple[str, str], ...]) -> str:
+    """The series' selector text (cases of a service share most label sets)."""
+    return promql.selector(name, [Matcher(k, "=", v) for k, v in labels])
 
 
 def values(s: Series, interval_ms: int) -> tuple[list[str], int]:

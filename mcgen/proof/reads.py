@@ -146,6 +146,7 @@ class Readers:
                     self.alerts.setdefault(str(rule["alert"]), []).append((ast, keep))
         self._memo: dict[str, Reach] = {}
         self._apart: dict[str, Kept] = {}
+        self._definitions: dict[tuple[str, int, tuple[str, ...]], Reach] = {}
 
     def of_alert(self, name: str) -> Reach:
         key = "alert\0" + name
@@ -223,6 +224,14 @@ class Readers:
             self._memo[key] = self._reach(parser.parse(expr).ast, 0, ())
         return self._memo[key]
 
+    def _definition(self, name: str, i: int, seen: tuple[str, ...]) -> Reach:
+        """What the i-th definition of a recorded series reads, from its own evaluation
+        (tails to be added to the reader's); worked out once."""
+        key = (name, i, seen)
+        if key not in self._definitions:
+            self._definitions[key] = self._reach(self.records[name][i][1], 0, (*seen, name))
+        return self._definitions[key]
+
     def _reach(self, ast: pp.Expr | None, base: int, seen: tuple[str, ...]) -> Reach:
         if ast is None:  # unreadable: it may see anything, at any time
             return Reach((Read(None, (), FOREVER_MS),), True)
@@ -236,11 +245,11 @@ class Readers:
                 # A recorded series that stops being produced gets a staleness marker at
                 # the next evaluation: no lookback, one evaluation.
                 tail += self.eval_ms - (0 if ranged else LOOKBACK_MS)
-                for labels, definition in self.records[name]:
+                for i, (labels, _) in enumerate(self.records[name]):
                     if matchers is not None and not _allows(matchers, labels):
                         continue
-                    inner = self._reach(definition, tail, (*seen, name))
-                    reads += inner.reads
+                    inner = self._definition(name, i, seen)
+                    reads += [Read(r.name, r.matchers, r.tail_ms + tail) for r in inner.reads]
                     clocked |= inner.clocked
                 continue
             reads.append(Read(name, matchers or (), tail))

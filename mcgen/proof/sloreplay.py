@@ -29,6 +29,9 @@ class Replay:
         # at each of its evaluations.
         self._picked: dict[tuple[str, tuple[Matcher, ...]], list[Series]] = {}
         self._totals: dict[tuple[int, int], float | None] = {}  # a latency SLI's errors reuse
+        # Each series' 5m rate at every evaluation, computed in one pass per series.
+        self._index = {t: i for i, t in enumerate(self.times)}
+        self._rates5m: dict[int, list[float | None]] = {}
         self.errors5m = [self._or_zero(self.errors(t, BASE_WINDOW)) for t in self.times]
         self.total5m = [self._or_zero(self.total(t, BASE_WINDOW)) for t in self.times]
 
@@ -43,9 +46,20 @@ class Replay:
         if picked is None:
             picked = [s for s in self._ordered if s.matches(name, matchers, self.engine)]
             self._picked[key] = picked
-        rates = [r for s in picked
-                 if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
+        i = self._index.get(t)
+        if w == BASE_WINDOW and i is not None:
+            rates = [r for s in picked if (r := self._base_rates(s)[i]) is not None]
+        else:
+            rates = [r for s in picked
+                     if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
         return emulate.total(rates)
+
+    def _base_rates(self, s: Series) -> list[float | None]:
+        got = self._rates5m.get(id(s))
+        if got is None:
+            got = emulate.rates(s, self.times, BASE_WINDOW.ms, self.engine)
+            self._rates5m[id(s)] = got
+        return got
 
     def total(self, t: int, w: Duration) -> float | None:
         key = (t, w.ms)

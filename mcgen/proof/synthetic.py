@@ -240,6 +240,24 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
+_SELECTED: dict[tuple[object, ...], tuple[Sequence[Series], list[Series]]] = {}
+
+
+def _selected(series: Sequence[Series], name: str, selector: tuple[Matcher, ...],
+              engine: Engine) -> list[Series]:
+    """The series a selector picks, in Prometheus' order: asked at every evaluation of a
+    case, chosen once. (Each entry keeps its series alive, so their ids stay theirs.)"""
+    key = (tuple(map(id, series)), name, selector, engine)
+    found = _SELECTED.get(key)
+    if found is None:
+        if len(_SELECTED) > 4096:
+            _SELECTED.clear()
+        found = (tuple(series), emulate.ordered(x for x in series
+                                                if x.matches(name, selector, engine)))
+        _SELECTED[key] = found
+    return found[1]
+
+
 def _recorded(series: Sequence[Series], rate: RateInput, t: int, window_ms: int,
               engine: Engine
               ) -> list[tuple[tuple[str, ...], float]]:
@@ -247,7 +265,7 @@ def _recorded(series: Sequence[Series], rate: RateInput, t: int, window_ms: int,
     alert's `select`, in the order Prometheus iterates the recorded series."""
     name, level, select = rate.series, rate.level, rate.select
     groups: dict[tuple[str, ...], list[float]] = {}
-    for s in emulate.ordered(x for x in series if x.matches(name, rate.selector, engine)):
+    for s in _selected(series, name, tuple(rate.selector), engine):
         r = emulate.extrapolated_rate(s, t, window_ms, engine)
         if r is not None:
             groups.setdefault(tuple(s.label(lb) for lb in level), []).append(r)
