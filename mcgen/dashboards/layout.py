@@ -16,6 +16,7 @@ from typing import Any
 from mcgen import conventions
 from mcgen.dashboards import panels
 from mcgen.spec.model import Model, Service
+from mcgen.text import jsonout
 
 GRID_WIDTH = 24
 _ID_SPACE = 10_000_000  # panel ids stay well inside JavaScript's safe integers
@@ -245,5 +246,5 @@ def dashboard(svc: Service) -> dict[str, Any]:
 
 
 def render(svc: Service, model: Model) -> dict[str, str]:
-    text = json.dumps(dashboard(svc), indent=2, sort_keys=True, ensure_ascii=False)
+    text = jsonout.dumps(dashboard(svc))  # json.dumps(indent=2, sort_keys=True), faster
     return {conventions.dashboard_path(svc.name): text + "\n"}

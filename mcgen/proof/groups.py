@@ -220,7 +220,16 @@ class _Meets:
         self.held = [_by_name(u.held) for u in units]
         self.keys = [{h.key: h for h in u.held} for u in units]
         self.memo: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        self.sees: dict[tuple[str | None, tuple[Matcher, ...], str], bool] = {}
+        # Each distinct read gets a number: whether it sees a series is decided once.
+        ids: dict[tuple[str | None, tuple[Matcher, ...]], int] = {}
+        self.reads: list[dict[str | None, list[tuple[int, Read]]]] = []
+        for u in units:
+            by_name: dict[str | None, list[tuple[int, Read]]] = {}
+            for r in u.reads:
+                rid = ids.setdefault((r.name, r.matchers), len(ids))
+                by_name.setdefault(r.name, []).append((rid, r))
+            self.reads.append(by_name)
+        self.sees: dict[tuple[int, str], bool] = {}
 
     def banned(self, i: int, j: int) -> list[tuple[int, int]]:
         if (i, j) not in self.memo:
@@ -230,17 +239,20 @@ class _Meets:
     def _seen(self, reader: int, holder: int) -> tuple[int, int] | None:
         """(first, last + tail) of the holder's samples the reader's checks can see."""
         first, last = None, None
-        held = self.held[holder]
-        for r in self.units[reader].reads:
-            for h in held.get(r.name, ()) if r.name is not None else \
-                    [h for hs in held.values() for h in hs]:
-                key = (r.name, r.matchers, h.key)
-                if key not in self.sees:
-                    self.sees[key] = r.sees(h.name, h.labels)
-                if self.sees[key]:
-                    first = h.first_ms if first is None else min(first, h.first_ms)
-                    end = h.last_ms + r.tail_ms
-                    last = end if last is None else max(last, end)
+        held, reads = self.held[holder], self.reads[reader]
+        for name, named in reads.items():
+            candidates = held.get(name, ()) if name is not None else \
+                [h for hs in held.values() for h in hs]
+            for h in candidates:
+                for rid, r in named:
+                    key = (rid, h.key)
+                    seen = self.sees.get(key)
+                    if seen is None:
+                        seen = self.sees[key] = r.sees(h.name, h.labels)
+                    if seen:
+                        first = h.first_ms if first is None else min(first, h.first_ms)
+                        end = h.last_ms + r.tail_ms
+                        last = end if last is None else max(last, end)
         return None if first is None or last is None else (first, last)
 
     def _banned(self, i: int, j: int) -> list[tuple[int, int]]:
