@@ -15,8 +15,7 @@ from typing import Any
 
 from mcgen import conventions, promql
 from mcgen.errors import SpecError, SpecProblem
-from mcgen.proof import emulate, sloabsent
-from mcgen.proof import groups as test_groups
+from mcgen.proof import emulate, groups, sloabsent
 from mcgen.proof.prover import Prover
 from mcgen.proof.reads import Readers
 from mcgen.proof.scenarios import Unprovable
@@ -28,7 +27,7 @@ from mcgen.text import yamlout
 
 def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[SpecProblem]]:
     problems: list[SpecProblem] = []
-    units: list[test_groups.Unit] = []
+    units: list[groups.Unit] = []
     eval_ms = svc.interval.ms if svc.interval else 60_000
     readers = Readers(rules_document(svc, model), eval_ms)
     for metric in svc.metrics:
@@ -43,7 +42,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 continue
             for case in cases:
                 interval = case.interval_ms or prover.timing.step_ms
-                units.append(test_groups.unit({
+                units.append(groups.unit({
                     "name": case.name,
                     "interval": str(promql.Duration(interval)),
                     "alert_rule_test": case.checks,
@@ -62,7 +61,7 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
                 group["alert_rule_test"] = sc.alert_checks
             if sc.expr_checks:
                 group["promql_expr_test"] = sc.expr_checks
-            units.append(test_groups.unit(
+            units.append(groups.unit(
                 group, emulate.ordered(sc.series), readers))
     rules_file = conventions.rules_path(svc.name).rsplit("/", 1)[-1]
     # Recording groups first, as a running Prometheus settles to; promtool would
@@ -72,9 +71,9 @@ def tests_document(svc: Service, model: Model) -> tuple[dict[str, Any], list[Spe
         order.insert(1, conventions.slo_group(svc.name))
     # Cases share test groups (groups.py): promtool's work grows with each group's
     # evaluations, not with the cases in it.
-    groups = test_groups.pack(test_groups.combine(units, readers), eval_ms)
+    packed = groups.pack(groups.combine(units, readers), eval_ms)
     doc = {"rule_files": [rules_file], "evaluation_interval": str(promql.Duration(eval_ms)),
-           "group_eval_order": order, "tests": groups}
+           "group_eval_order": order, "tests": packed}
     return doc, problems
 
 
