@@ -199,10 +199,21 @@ def init(
     include_runtime: Annotated[bool, typer.Option(
         "--include-runtime", help="With --from-metrics: keep client libraries' runtime "
         "metrics (go_*, process_*, python_*, ...).")] = False,
+    preset: Annotated[str | None, typer.Option(
+        "--preset", metavar="NAME", help="Start from an exporter's spec with its resource "
+        "alerts: node, cadvisor, postgres or redis.", show_default=False)] = None,
 ) -> None:
     """Write a commented starter spec that validates."""
     def action() -> int:
         from mcgen.errors import UsageError
+        if preset is not None:
+            if from_metrics is not None or include_runtime:
+                raise UsageError("--preset and --from-metrics are alternatives; give one")
+            from mcgen.bootstrap import presets
+            target = presets.write(preset, service, path)
+            typer.echo(f"wrote {target}; set its selector to the job that scrapes the "
+                       f"exporter, then run `mcgen validate {target}`")
+            return 0
         if from_metrics is None:
             if include_runtime:
                 raise UsageError("--include-runtime goes with --from-metrics FILE|URL")

@@ -7,7 +7,9 @@ mcgen.toml's [lint]) times the series of one label combination: 1 for a counter 
 buckets + 3 for a histogram (each finite bound, `+Inf`, `_sum`, `_count`), quantiles + 2
 for a summary. The Python client's `_created` series are not counted. Budgets come from
 the spec's `lint:` key, else mcgen.toml's [lint] (`series_budget`, default 10000 per
-service; `metric_series_budget`, default 2000 per metric).
+service; `metric_series_budget`, default 2000 per metric). An `external` metric is an
+exporter's: its labels are not the spec's to bound, so these rules judge the service's own
+metrics only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Iterator
 
 from mcgen.lint import Context, Finding, Rule, rule
-from mcgen.lint.common import services, tunable
+from mcgen.lint.common import own, services, tunable
 from mcgen.spec.model import Metric, Service
 
 # Label-name words that suggest a value per entity or request: unbounded by nature.
@@ -64,7 +66,7 @@ def metric_series(ctx: Context, rule: Rule) -> Iterator[Finding]:
     drop one, or aggregate in the application."""
     for svc in services(ctx):
         _, limit = budgets(ctx, svc)
-        for m in svc.metrics:
+        for m in own(svc):
             n = worst_case(ctx, m)
             if n > limit:
                 yield rule.finding(m.pos, f"metric '{m.name}' can have {n:,} series per target "
@@ -79,7 +81,7 @@ def service_series(ctx: Context, rule: Rule) -> Iterator[Finding]:
     multiply by replicas for what Prometheus stores)."""
     for svc in services(ctx):
         limit, _ = budgets(ctx, svc)
-        sizes = sorted(((worst_case(ctx, m), m.name) for m in svc.metrics), reverse=True)
+        sizes = sorted(((worst_case(ctx, m), m.name) for m in own(svc)), reverse=True)
         total = sum(n for n, _ in sizes)
         if total > limit:
             top = ", ".join(f"{name} {n:,}" for n, name in sizes[:3])
@@ -97,7 +99,7 @@ def unbounded_id_label(ctx: Context, rule: Rule) -> Iterator[Finding]:
     without limit: a new series for every user or request. Record such values in logs or
     traces; label with a bounded class instead (a route template, a status class)."""
     for svc in services(ctx):
-        for m in svc.metrics:
+        for m in own(svc):
             for lb in m.labels:
                 if lb.values is None and _ID_WORDS.search(lb.name.lower()):
                     yield rule.finding(lb.pos, f"label '{lb.name}' of {m.name} is unbounded and "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcgen.errors import UsageError
 from mcgen.lint import Context
-from mcgen.spec.model import Service
+from mcgen.spec.model import Metric, Service
 
 # Tunables of the spec rules, settable in mcgen.toml's [lint] table, with their defaults.
 TUNABLES: dict[str, float] = {
@@ -17,6 +17,12 @@ TUNABLES: dict[str, float] = {
 
 def services(ctx: Context) -> tuple[Service, ...]:
     return ctx.model.services if ctx.model is not None else ()
+
+
+def own(svc: Service) -> list[Metric]:
+    """The service's metrics whose names are its own: not an exporter's (`external`),
+    which naming rules cannot ask anyone to rename."""
+    return [m for m in svc.metrics if not m.external]
 
 
 def tunable(ctx: Context, key: str) -> float:

@@ -2,7 +2,8 @@
 (https://prometheus.io/docs/practices/naming/) that validation does not already enforce.
 
 Already errors in validation, so not repeated here: counters not ending in `_total`,
-`_total` on anything else, a `unit` the name does not end in.
+`_total` on anything else, a `unit` the name does not end in. None of these rules judges
+an `external` metric's name: an exporter's names are not the spec author's to change.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from mcgen.lint import Context, Finding, Rule, rule
-from mcgen.lint.common import services
+from mcgen.lint.common import own, services
 
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 # Name parts that are a scaled or non-base unit, and the base unit to use instead.
@@ -34,7 +35,7 @@ def snake_case(ctx: Context, rule: Rule) -> Iterator[Finding]:
     `camelCase`, capitals and doubled or trailing underscores make names hard to guess
     and to type in PromQL. Colons are reported by `naming/colon`."""
     for svc in services(ctx):
-        for m in svc.metrics:
+        for m in own(svc):
             name = m.name.replace(":", "_")
             if not _SNAKE.fullmatch(name):
                 yield rule.finding(m.pos, f"metric name '{m.name}' is not snake_case",
@@ -58,7 +59,7 @@ def base_unit(ctx: Context, rule: Rule) -> Iterator[Finding]:
     `_percent`, or such a `unit`, means the values are scaled: record base units and let
     dashboards scale them (Grafana units do)."""
     for svc in services(ctx):
-        for m in svc.metrics:
+        for m in own(svc):
             parts = m.name.lower().replace(":", "_").split("_")
             if m.unit:
                 parts.append(m.unit)
@@ -77,9 +78,9 @@ def reserved_suffix(ctx: Context, rule: Rule) -> Iterator[Finding]:
     series. A metric of your own with such a suffix looks like a part of one in every
     query and tool, and collides with it when a histogram of the stem exists. Name counts
     `..._total` (a counter) or after what they count (a gauge: `..._items`)."""
-    names = {m.name for svc in services(ctx) for m in svc.metrics}
+    names = {m.name for svc in services(ctx) for m in own(svc)}
     for svc in services(ctx):
-        for m in svc.metrics:
+        for m in own(svc):
             suffix = next((s for s in _SERIES_SUFFIXES if m.name.endswith(s)), None)
             if suffix is None:
                 continue
@@ -96,7 +97,7 @@ def colon(ctx: Context, rule: Rule) -> Iterator[Finding]:
     """Colons in metric names are reserved for recording rules (`level:metric:operations`,
     which mcgen writes itself). Instrumented metrics must not use them."""
     for svc in services(ctx):
-        for m in svc.metrics:
+        for m in own(svc):
             if ":" in m.name:
                 yield rule.finding(m.pos, f"metric name '{m.name}' has a colon, which is "
                                    "reserved for recording rules",
@@ -111,17 +112,18 @@ def service_prefix(ctx: Context, rule: Rule) -> Iterator[Finding]:
     `_`-separated words) that all the service's metrics share. Metrics that start with
     neither are reported."""
     for svc in services(ctx):
-        own = f"{svc.name}_"
-        if all(m.name.startswith(own) for m in svc.metrics):
+        prefix = f"{svc.name}_"
+        mine = own(svc)
+        if all(m.name.startswith(prefix) for m in mine):
             continue
-        common = _common_words([m.name for m in svc.metrics]) if len(svc.metrics) > 1 else ""
+        common = _common_words([m.name for m in mine]) if len(mine) > 1 else ""
         if common:
             continue
-        for m in svc.metrics:
-            if not m.name.startswith(own):
+        for m in mine:
+            if not m.name.startswith(prefix):
                 yield rule.finding(m.pos, f"metric '{m.name}' does not start with the service "
-                                   f"prefix '{own}', and the service's metrics share no other",
-                                   f"rename it to {own}{m.name}")
+                                   f"prefix '{prefix}', and the service's metrics share no "
+                                   "other", f"rename it to {prefix}{m.name}")
 
 
 def _common_words(names: list[str]) -> str:

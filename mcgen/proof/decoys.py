@@ -18,13 +18,14 @@ absent_for alert's fire case gets another job's present series (they would keep 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from mcgen.promql import Matcher
 from mcgen.proof import scenarios
 from mcgen.proof.emulate import Series
 from mcgen.proof.scenarios import Subject
 from mcgen.proof.synthetic import Synthetic
-from mcgen.spec.model import SERVICE_LABEL
+from mcgen.spec.model import SERVICE_LABEL, Metric
 
 DECOY_SERVICE = "mcgen-other-service"
 SCOPE_VOLUME = 100.0  # a ratio scope decoy's events per second against the subject's 1
@@ -50,14 +51,16 @@ class Decoys:
         for labels in self.label_sets(subject):
             if not self.lifting or self._apart(labels, subject):
                 out += self.firing(Subject(labels, subject.threshold, None))
-        return out + self.ratio_scope(subject) + self.recorded(subject, towards_firing=True)
+        return (out + self.ratio_scope(subject) + self.recorded(subject, towards_firing=True)
+                + self.gauge_parts(subject, towards_firing=True))
 
     def for_fire(self, subject: Subject) -> list[Series]:
         out = []
         for labels in self.label_sets(subject):
             if self.lifting and not self._apart(labels, subject):
                 out += self.calming(Subject(labels, subject.threshold, None))
-        return out + self.recorded(subject, towards_firing=False)
+        return (out + self.recorded(subject, towards_firing=False)
+                + self.gauge_parts(subject, towards_firing=False) + self.ratio_lifting(subject))
 
     def recorded(self, subject: Subject, towards_firing: bool) -> list[Series]:
         """Another service's recordings of the rates this alert reads: the same names
@@ -90,20 +93,48 @@ class Decoys:
                            p.timing.step_ms) for labels, value in rows]
         return out
 
+    def gauge_parts(self, subject: Subject, towards_firing: bool) -> list[Series]:
+        """A ratio of gauges: series of either side in the subject's group that only its
+        `select` keeps out, ten times the denominator. Let into the numerator they raise
+        the ratio, into the denominator they lower it: each goes into the case where
+        that would change the verdict. (A ratio of one gauge's parts has no such series:
+        the denominator counts them by design.)"""
+        p, a = self.p, self.p.alert
+        if a.kind != "ratio" or p.metric.type != "gauge" or a.ratio_metric == p.metric.name:
+            return []
+        den = scenarios.view(p.svc.metric(a.ratio_metric or ""),
+                             (*a.ratio_select, *a.ratio_selector), a.by)
+        fire, _ = p.targets(subject.threshold)
+        value = 10 * (1 / fire if fire else 1.0)  # the subject's denominator is 1/ratio
+        up = a.op != "<"
+        out = []
+        for side, select, lifts in ((p.metric, a.select, True), (den, a.ratio_select, False)):
+            if lifts != (up == towards_firing):
+                continue
+            for labels in self.select_sets(subject, side, select):
+                if not self._apart(labels, subject):
+                    out += scenarios.gauge_series(side.name, labels, p.svc.name, [value], 0.0,
+                                                  p.steps, p.timing, p.instances)
+        return out
+
     def label_sets(self, subject: Subject) -> list[dict[str, str]]:
         a = self.p.alert
         if a.kind in ("ratio", "absent"):
             return []
         return self.select_sets(subject) + self.outsiders(subject.labels)
 
-    def select_sets(self, subject: Subject) -> list[dict[str, str]]:
-        """Label sets that differ from the subject's only where `select` excludes them."""
-        a, m = self.p.alert, self.p.metric
+    def select_sets(self, subject: Subject, metric: Metric | None = None,
+                    select: Sequence[Matcher] | None = None) -> list[dict[str, str]]:
+        """Label sets that differ from the subject's only where `select` excludes them
+        (the alert's, or another metric's, such as a ratio's denominator)."""
+        a = self.p.alert
+        m = metric or self.p.metric
+        select = a.select if select is None else select
         out = []
-        for matcher in a.select[:3]:
+        for matcher in select[:3]:
             same = [Matcher(k, "=", v) for k, v in subject.labels.items()
                     if k != matcher.label and k in m.label_names]
-            others = [x for x in (*a.select, *m.selector)
+            others = [x for x in (*select, *m.selector)
                       if x.label == matcher.label and x != matcher]
             labels = scenarios.pick_labels(m, a.by, [*same, *others], [[matcher]])
             if labels is None:
@@ -143,6 +174,17 @@ class Decoys:
             ratio = max(2 * fire, fire + 1)
         return [s for labels in self.outsiders(subject.labels)
                 for s in p.ratio_series(Subject(labels, subject.threshold, None), ratio,
+                                        SCOPE_VOLUME, outside=True)]
+
+    def ratio_lifting(self, subject: Subject) -> list[Series]:
+        """For a ratio that must stay above its threshold (it fires below): another
+        job's numerator, a hundred times the subject's. Read without its selector, the
+        numerator would lift the ratio and silence the fire case."""
+        a, p = self.p.alert, self.p
+        if a.kind != "ratio" or a.op != "<" or not p.metric.selector:
+            return []
+        return [s for labels in self.outsiders(subject.labels)
+                for s in p.ratio_series(Subject(labels, subject.threshold, None), 1.0,
                                         SCOPE_VOLUME, outside=True)]
 
     def present(self, subject: Subject) -> list[Series]:

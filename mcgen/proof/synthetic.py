@@ -57,6 +57,11 @@ class Synthetic:
             groups = _recorded(series, bucket, t, w, engine)
             rates = [(math.inf if k[-1] == "+Inf" else float(k[-1]), v) for k, v in groups]
             return emulate.bucket_quantile(a.quantile or 0, rates) if rates else None
+        if a.kind == "ratio" and m.type == "gauge":
+            num = _gauge_sum(series, m.name, (*a.select, *m.selector), t, engine)
+            den = _gauge_sum(series, a.ratio_metric or "", (*a.ratio_select, *a.ratio_selector),
+                             t, engine)
+            return None if num is None or den is None else _divide(num, den)
         if a.kind in ("rate", "ratio"):
             values = []
             for part in self.inputs:
@@ -161,7 +166,8 @@ class Synthetic:
             # (promtool's series order is random; three unequal terms would not).
             inst = inst[:1]
         num_rate = volume if ratio > 0 else 0.0
-        num = scenarios.counter_series(m.name, subject.labels, svc, num_rate, n, t, inst)
+        made = scenarios.counter_series if m.type == "counter" else _gauges
+        num = made(m.name, subject.labels, svc, num_rate, n, t, inst)
         shared = num[0].matches(den_metric.name, (*a.ratio_select, *a.ratio_selector))
         avoid = [list(a.select)] if den_metric.name == m.name else []
         declared = set(den_metric.label_names)
@@ -185,7 +191,7 @@ class Synthetic:
         for key in ("instance", "job"):
             if key in subject.labels and (key in a.by or key not in den_metric.label_names):
                 other[key] = subject.labels[key]
-        return num + scenarios.counter_series(den_metric.name, other, svc, rest, n, t, inst)
+        return num + made(den_metric.name, other, svc, rest, n, t, inst)
 
     # -- values past and short of a threshold ------------------------------------------
     def targets(self, threshold: float, margin: float = MARGINS[0]) -> tuple[float, float]:
@@ -203,7 +209,7 @@ class Synthetic:
         d = abs(threshold) * margin if threshold else (100 * margin if a.kind == "value"
                                                        else 5 * margin)
         fire, quiet = (threshold + d, threshold - d) if up else (threshold - d, threshold + d)
-        if a.kind in ("rate", "ratio"):
+        if a.kind == "rate" or (a.kind == "ratio" and m.type == "counter"):
             fire, quiet = max(fire, 0.0), max(quiet, 0.0)
         if a.kind == "ratio" and a.ratio_metric == m.name and threshold < 1:
             # A part of the same counter: the ratio cannot exceed 1.
@@ -232,6 +238,21 @@ class Synthetic:
                   if lb.name in a.by and lb.values is not None),
                 *(m for m in a.ratio_selector if m.label in a.by)]
 
+
+
+def _gauges(name: str, labels: dict[str, str], service: str, total: float, steps: int,
+            timing: Timing, instances: Sequence[str]) -> list[Series]:
+    """Steady gauges whose values add up to `total` over the instances (the counterpart
+    of `counter_series` for a ratio of gauges: what the rate is to a counter)."""
+    return scenarios.gauge_series(name, labels, service, [total / len(instances)], 0.0, steps,
+                                  timing, instances)
+
+
+def _gauge_sum(series: Sequence[Series], name: str, selector: tuple[Matcher, ...], t: int,
+               engine: Engine) -> float | None:
+    """`sum(name{selector})` at t, in Prometheus' order, or None with no series."""
+    return emulate.total([v for s in _selected(series, name, selector, engine)
+                          if (v := emulate.instant(s, t, engine)) is not None])
 
 
 def _divide(a: float, b: float) -> float:

@@ -99,7 +99,7 @@ def inputs(alert: Alert, metric: Metric) -> list[RateInput]:
     if alert.kind == "rate":
         series = f"{metric.name}_count" if metric.type == "histogram" else metric.name
         return [RateInput(series, _level(by, sel), w, sel, own, svc)]
-    if alert.kind == "ratio":
+    if alert.kind == "ratio" and metric.type == "counter":
         num = RateInput(metric.name, _level(by, sel), w, sel, own, svc)
         den_sel = alert.ratio_select
         return [num, RateInput(alert.ratio_metric or "", _level(by, den_sel), w, den_sel,
@@ -131,6 +131,9 @@ def quantity(alert: Alert, metric: Metric, extra: Sequence[Matcher] = ()) -> str
     if alert.kind == "rate":
         (counter,) = inputs(alert, metric)
         return counter.read(by, extra)
+    if alert.kind == "ratio" and metric.type == "gauge":
+        return (promql.aggregate("sum", by, raw(metric, "", sel)) + " / " +
+                promql.aggregate("sum", by, denominator(alert, extra)))
     if alert.kind == "ratio":
         num, den = inputs(alert, metric)
         return f"{num.read(by, extra)} / {den.read(by, extra)}"
@@ -139,6 +142,13 @@ def quantity(alert: Alert, metric: Metric, extra: Sequence[Matcher] = ()) -> str
     if alert.kind == "stale":
         return "time() - " + promql.aggregate("max", by, raw(metric, "", sel))
     return absent(alert, metric)
+
+
+def denominator(alert: Alert, extra: Sequence[Matcher] = ()) -> str:
+    """A gauge ratio's denominator series: `D{ratio_to.select, extra, D's selector}`
+    (`extra`, an override's match, names `by` labels both sides carry)."""
+    return promql.selector(alert.ratio_metric or "",
+                           (*alert.ratio_select, *extra, *alert.ratio_selector))
 
 
 def absent(alert: Alert, metric: Metric) -> str:

@@ -65,7 +65,8 @@ def feasible(b: Builder, metric: Metric, alert: Alert, t: float, path: JsonPath)
             b.error(path, f"{word} {t:g} is not above {low:g}, the smallest {name} "
                     f"these buckets can estimate ({q:g} x first bucket), so any "
                     "traffic decides it", f"add a bucket at or below {t:g}")
-    if alert.kind in ("rate", "ratio") and (t < 0 or (t == 0 and alert.op == "<")):
+    rates = alert.kind == "rate" or (alert.kind == "ratio" and metric.type == "counter")
+    if rates and (t < 0 or (t == 0 and alert.op == "<")):
         outcome = "always fires" if alert.op == ">" else "can never fire"
         b.error(path, f"{word} {t:g} {outcome}: a {alert.kind} is never negative",
                 "use a threshold of 0 or more" if alert.op == ">" else

@@ -95,6 +95,7 @@ class Metric:
     # matchers (mcgen/rules/queries.py's `scoped`).
     selector: tuple[Matcher, ...] = ()
     service: str = ""
+    external: bool = False  # exposed by an exporter: its names are not ours to change
 
     def label(self, name: str) -> Label | None:
         return next((lb for lb in self.labels if lb.name == name), None)

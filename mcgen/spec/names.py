@@ -9,6 +9,7 @@ import hashlib
 import re
 
 from mcgen import promql
+from mcgen.promql import gotemplate
 from mcgen.spec.model import Alert, Metric
 
 
@@ -88,13 +89,24 @@ def amount(alert: Alert, metric: Metric, value: float) -> str:
     return _number(value) + _unit(metric, alert)
 
 
+def _measured(alert: Alert, metric: Metric) -> str:
+    """What the alert measures with the series its `select`s keep (`ratio of
+    x{code=~"5.."} to x`), as template text (a `{{` in a value stays literal)."""
+    def shown(name: str, select: tuple[promql.Matcher, ...]) -> str:
+        return gotemplate.literal(promql.selector(name, select) if select else name)
+    own = shown(metric.name, alert.select)
+    if alert.kind == "ratio":
+        return f"ratio of {own} to {shown(alert.ratio_metric or '', alert.ratio_select)}"
+    return quantity(alert, metric).replace(metric.name, own, 1)
+
+
 def default_summary(alert: Alert, metric: Metric) -> str:
     if alert.kind == "absent":
         return f"{metric.name} is absent"
     if alert.kind == "stale":
         return f"{metric.name} not updated for more than {alert.stale_after}"
     limit = "its threshold" if alert.overrides else amount(alert, metric, alert.threshold or 0)
-    return f"{quantity(alert, metric)} {alert.comparison_word} {limit}"
+    return f"{_measured(alert, metric)} {alert.comparison_word} {limit}"
 
 
 def default_description(alert: Alert, metric: Metric) -> str:
@@ -103,6 +115,6 @@ def default_description(alert: Alert, metric: Metric) -> str:
     if alert.kind == "stale":
         return (f"{metric.name}{_series(alert)} was last updated "
                 f"{value_format(alert, metric)} ago.")
-    return f"{quantity(alert, metric)}{_series(alert)} is {value_format(alert, metric)}."
+    return f"{_measured(alert, metric)}{_series(alert)} is {value_format(alert, metric)}."
 
 

@@ -33,7 +33,7 @@ KINDS = ("quantile", "rate", "ratio_to", "value", "stale_after", "absent_for")
 _KIND = {"quantile": "quantile", "rate": "rate", "ratio_to": "ratio", "value": "value",
          "stale_after": "stale", "absent_for": "absent"}
 _FITS = {"quantile": ("histogram", "summary"), "rate": ("counter", "histogram"),
-         "ratio_to": ("counter",), "value": ("gauge",), "stale_after": ("gauge",),
+         "ratio_to": ("counter", "gauge"), "value": ("gauge",), "stale_after": ("gauge",),
          "absent_for": ("counter", "gauge", "histogram", "summary")}
 DEFAULT_QUANTILES = (0.5, 0.95, 0.99)
 
@@ -98,18 +98,10 @@ class ServiceBuilder(Builder):
     def metric(self, m: dict[str, Any], path: JsonPath) -> Metric:
         name: str = m["name"]
         mtype: str = m["type"]
-        if mtype == "counter" and not name.endswith("_total"):
-            self.error((*path, "name"), f"counter '{name}' does not end in _total",
-                       f"rename it to {name}_total")
-        if mtype != "counter" and name.endswith("_total"):
-            self.error((*path, "name"), f"{mtype} '{name}' ends in _total, which is for counters",
-                       "drop the _total suffix or make it a counter")
+        external = bool(m.get("external", False))
+        if not external:
+            self.naming(m, path)
         unit = m.get("unit")
-        if unit:
-            want = f"_{unit}_total" if mtype == "counter" else f"_{unit}"
-            if not name.endswith(want):
-                self.error((*path, "name"), f"metric '{name}' has unit '{unit}' but does not "
-                           f"end in {want}", f"rename it so it ends in {want}")
         labels = self.labels(m.get("labels", {}), mtype, (*path, "labels"))
         buckets = self.buckets(m, mtype, path)
         quantiles = m.get("quantiles")
@@ -128,12 +120,28 @@ class ServiceBuilder(Builder):
             multiprocess_mode=m.get("multiprocess_mode"), alerts=(), pos=self.pos(path),
             buckets_pos=self.pos((*path, "buckets")) if "buckets" in m else None,
             selector=matchers.selector(self, m["selector"], own) if "selector" in m
-            else self.service_selector, service=self.data["service"])
+            else self.service_selector, service=self.data["service"], external=external)
         matchers.declared_in_selector(self, metric, own)
         alerts = tuple(
             a for i, raw in enumerate(m.get("alerts", ()))
             if (a := self.alert(metric, raw, (*path, "alerts", i))) is not None)
         return dataclasses.replace(metric, alerts=alerts)
+
+    def naming(self, m: dict[str, Any], path: JsonPath) -> None:
+        """The conventions of a metric whose name is ours (not an exporter's)."""
+        name, mtype = m["name"], m["type"]
+        if mtype == "counter" and not name.endswith("_total"):
+            self.error((*path, "name"), f"counter '{name}' does not end in _total",
+                       f"rename it to {name}_total")
+        if mtype != "counter" and name.endswith("_total"):
+            self.error((*path, "name"), f"{mtype} '{name}' ends in _total, which is for counters",
+                       "drop the _total suffix or make it a counter")
+        unit = m.get("unit")
+        if unit:
+            want = f"_{unit}_total" if mtype == "counter" else f"_{unit}"
+            if not name.endswith(want):
+                self.error((*path, "name"), f"metric '{name}' has unit '{unit}' but does not "
+                           f"end in {want}", f"rename it so it ends in {want}")
 
     def labels(self, raw: dict[str, Any], mtype: str, path: JsonPath) -> tuple[Label, ...]:
         out = []
@@ -218,7 +226,9 @@ class ServiceBuilder(Builder):
         op = {"above": ">", "below": "<"}.get(comparisons[0]) if threshold is not None else None
         by = self.by(metric, raw, kind, at)
         select = matchers.parse(self, metric, raw.get("select", {}), at("select"))
-        if kind in ("rate", "ratio_to") or (kind == "quantile" and metric.type == "histogram"):
+        rated = kind == "rate" or (kind == "ratio_to" and metric.type == "counter") or (
+            kind == "quantile" and metric.type == "histogram")
+        if rated:
             matchers.recorded_clash(self, metric, select, at("select"))
         absent = self.duration(raw[kind], at(kind)) if kind == "absent_for" else None
         alert = Alert(
@@ -234,8 +244,7 @@ class ServiceBuilder(Builder):
             overrides=(), pos=self.pos(path),
             threshold_pos=self.pos(at(comparisons[0])) if threshold is not None else None,
             written=frozenset(raw))
-        if kind in ("quantile", "rate", "ratio_to") and alert.window.ms < 2 * self.scrape.ms \
-                and not (kind == "quantile" and metric.type == "summary"):
+        if rated and alert.window.ms < 2 * self.scrape.ms:
             where = at("window") if "window" in raw else ("defaults", "rate_window")
             self.error(where, f"window {alert.window} spans fewer than two scrapes "
                        f"(scrape_interval {self.scrape}), so rate() has nothing to compute",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mcgen import promql
 from mcgen.errors import SpecError, SpecProblem, UsageError
-from mcgen.spec import matchers, schema
+from mcgen.spec import matchers, names, schema
 from mcgen.spec.load import Document, file_kind, load_file
 from mcgen.spec.matchers import disjoint
 from mcgen.spec.model import Alert, Metric, Model, Service
@@ -201,10 +201,12 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                                             "which no spec defines", "use a counter defined in "
                                             "a spec"))
                 continue
-            if target.type != "counter":
-                problems.append(SpecProblem(doc.pos((*path, "metric")),
-                                            f"ratio_to metric '{target.name}' is a {target.type}",
-                                            "use a counter: the ratio compares rates"))
+            if target.type != metric.type:
+                problems.append(SpecProblem(
+                    doc.pos((*path, "metric")), f"ratio_to metric '{target.name}' is a "
+                    f"{target.type}, but {metric.name} is a {metric.type}",
+                    "use a counter: the ratio compares rates" if metric.type == "counter"
+                    else "use a gauge: the ratio compares current values"))
             for lb in alert.by:
                 # Declared on one counter only: the other's series lack it, so no pair of
                 # series would match. (Declared on neither: a target label both carry.)
@@ -216,7 +218,8 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                         "declare it on both, or drop it from 'by'"))
             select = matchers.parse(builder, target, raw["ratio_to"].get("select", {}),
                                     (*path, "select"))
-            matchers.recorded_clash(builder, target, select, (*path, "select"))
+            if metric.type == "counter":
+                matchers.recorded_clash(builder, target, select, (*path, "select"))
             for lb in alert.by:
                 num_scope = [m for m in (*metric.selector, *alert.select) if m.label == lb]
                 den_scope = [m for m in (*target.selector, *select) if m.label == lb]
@@ -247,8 +250,15 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                     alert.pos, f"ratio of {metric.name} to itself selects on '{pinned[0]}', "
                     "which is also in 'by': within each series the ratio is always 100%",
                     f"set 'by' without '{pinned[0]}' (it defaults to every declared label)"))
-            alerts.append(dataclasses.replace(alert, ratio_select=select,
-                                              ratio_selector=target.selector))
+            alert = dataclasses.replace(alert, ratio_select=select,
+                                        ratio_selector=target.selector)
+            # The default texts name the denominator's `select`, known only now.
+            if "summary" not in alert.written:
+                alert = dataclasses.replace(alert, summary=names.default_summary(alert, metric))
+            if "description" not in alert.written:
+                alert = dataclasses.replace(alert, description=names.default_description(
+                    alert, metric))
+            alerts.append(alert)
         metrics.append(dataclasses.replace(metric, alerts=tuple(alerts)))
     return dataclasses.replace(svc, metrics=tuple(metrics),
                                metric_index={m.name: m for m in metrics})

@@ -22,6 +22,9 @@ LANGUAGES: dict[str, tuple[str, Callable[[str], str]]] = {
 
 
 def render(svc: Service, model: Model) -> dict[str, str]:
+    """Every language's stub, or none when every metric is an exporter's (`external`)."""
+    if all(m.external for m in svc.metrics):
+        return {}
     out = {}
     for module, path in LANGUAGES.values():
         out[path(svc.name)] = import_module(module).render(svc)

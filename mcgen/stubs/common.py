@@ -43,10 +43,12 @@ def summary_quantiles(metric: Metric) -> tuple[float, ...]:
 
 
 def facts(svc: Service) -> list[MetricFacts]:
-    """Every metric with an identifier stem; names that would clash (`a:b` and `a_b`) get a
-    numbered suffix, in spec order."""
+    """Every metric of the service's own code (not `external`) with an identifier stem;
+    names that would clash (`a:b` and `a_b`) get a numbered suffix, in spec order."""
     out, used = [], set()
     for metric in svc.metrics:
+        if metric.external:
+            continue  # an exporter's: its own code registers it
         base = snake(metric.name)
         stem, n = base, 2
         while base.lower() in used:

@@ -136,10 +136,31 @@ MUTATIONS: list[tuple[str, ...] | tuple[str, str, str, str, int]] = [
      "sum(rate(codehub_coordinator_tick_total[1h]))",
      "SLO 1h total recorded without the selector"),
 ]
+# A ratio of gauges (the node preset: memory and filesystem left, CPU busy).
+MUTATIONS += [
+    ("node", "< 0.15", "< 0.153", "gauge ratio threshold raised 2%"),
+    ("node", "< 0.15", "< 0.147", "gauge ratio threshold lowered 2%"),
+    ("node", 'sum by (instance) (node_memory_MemAvailable_bytes{job="node"})',
+     'sum(node_memory_MemAvailable_bytes{job="node"})', "gauge ratio numerator by dropped"),
+    ("node", 'node_memory_MemAvailable_bytes{job="node"}', "node_memory_MemAvailable_bytes",
+     "gauge ratio numerator selector dropped"),
+    ("node", 'node_memory_MemTotal_bytes{job="node"}', "node_memory_MemTotal_bytes",
+     "gauge ratio denominator selector dropped"),
+    ("node", 'node_filesystem_avail_bytes{fstype!~"tmpfs|overlay|squashfs",job="node"}',
+     'node_filesystem_avail_bytes{job="node"}', "gauge ratio numerator select dropped"),
+    ("node", 'node_filesystem_size_bytes{fstype!~"tmpfs|overlay|squashfs",job="node"}',
+     'node_filesystem_size_bytes{job="node"}', "gauge ratio denominator select dropped"),
+    ("node", "(node_filesystem_avail_bytes", "(node_filesystem_free_bytes",
+     "gauge ratio numerator renamed"),
+    ("node", '{mode!="idle",service="node"}', '{service="node"}', "cpu busy select dropped"),
+    ("node", "> 0.8", "> 0.816", "cpu busy threshold raised 2%"),
+]
+
 # Services rendered from a golden case rather than specs/ (for shapes the examples lack,
 # such as an SLI select with an equality matcher).
 GOLDEN_SPECS = {"checkout": ROOT / "tests" / "golden" / "slos" / "specs",
-                "shop": ROOT / "tests" / "golden" / "selectors" / "specs"}
+                "shop": ROOT / "tests" / "golden" / "selectors" / "specs",
+                "node": ROOT / "tests" / "golden" / "presets" / "specs"}
 
 
 @pytest.fixture(scope="module")
