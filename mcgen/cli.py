@@ -199,6 +199,9 @@ def init(
     include_runtime: Annotated[bool, typer.Option(
         "--include-runtime", help="With --from-metrics: keep client libraries' runtime "
         "metrics (go_*, process_*, python_*, ...).")] = False,
+    external: Annotated[bool, typer.Option(
+        "--external", help="With --from-metrics: mark every metric external (an exporter's), "
+        "as is done anyway for expositions recognised as an exporter's.")] = False,
     preset: Annotated[str | None, typer.Option(
         "--preset", metavar="NAME", help="Start from an exporter's spec with its resource "
         "alerts: node, cadvisor, postgres or redis.", show_default=False)] = None,
@@ -207,7 +210,7 @@ def init(
     def action() -> int:
         from mcgen.errors import UsageError
         if preset is not None:
-            if from_metrics is not None or include_runtime:
+            if from_metrics is not None or include_runtime or external:
                 raise UsageError("--preset and --from-metrics are alternatives; give one")
             from mcgen.bootstrap import presets
             target = presets.write(preset, service, path)
@@ -215,14 +218,15 @@ def init(
                        f"exporter, then run `mcgen validate {target}`")
             return 0
         if from_metrics is None:
-            if include_runtime:
-                raise UsageError("--include-runtime goes with --from-metrics FILE|URL")
+            if include_runtime or external:
+                raise UsageError("--include-runtime and --external go with "
+                                 "--from-metrics FILE|URL")
             from mcgen.bootstrap import starter
             target = starter.write(service or "myservice", path)
             typer.echo(f"wrote {target}; edit it, then run `mcgen validate {target}`")
             return 0
         from mcgen import bootstrap
-        done = bootstrap.write(from_metrics, service, path, include_runtime)
+        done = bootstrap.write(from_metrics, service, path, include_runtime, external)
         typer.echo(f"wrote {done.path}: service {done.service}, {done.metrics} metric(s), "
                    f"{done.skipped} skipped, {done.suggestions} suggested alert(s) commented "
                    f"out; review it, then run `mcgen validate {done.path}` and "

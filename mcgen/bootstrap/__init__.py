@@ -42,7 +42,7 @@ class Outcome:
 
 
 def write(source: str, service: str | None, path: Path | None,
-          include_runtime: bool = False) -> Outcome:
+          include_runtime: bool = False, external: bool = False) -> Outcome:
     """Read `source`, write the starter spec (default specs/<service>.yaml)."""
     if service is not None:
         starter.check_service(service)
@@ -50,8 +50,10 @@ def write(source: str, service: str | None, path: Path | None,
         starter.target(service or "", path)  # fail before reading when it exists
     text = read.fetch(source)
     families = read.parse(text, source)
-    result = convert.convert(families, read.counters_declared(text),
-                                       include_runtime)
+    why = "--external" if external else convert.third_party(families)
+    result = convert.convert(families, read.counters_declared(text), include_runtime,
+                             external=why is not None)
+    result.external = why
     if not result.entries:
         runtime = sum(result.runtime.values())
         hint = "; rerun with --include-runtime to keep the runtime metrics" if runtime else ""
@@ -64,7 +66,7 @@ def write(source: str, service: str | None, path: Path | None,
                              f"({convert.prefixes(result.entries)}); "
                              "give the service's name with --service NAME")
     where = starter.target(service, path)
-    suggestions = alerts.suggest(result.entries)
+    suggestions = alerts.suggest(result.entries, service)
     body = render(result, suggestions, service, _one_line(source), starter.schema_ref(where))
     starter.save(where, body)
     return Outcome(where, service, len(result.entries),
@@ -77,6 +79,11 @@ def render(result: convert.Result,
            service: str, source: str, schema: str) -> str:
     lines = _HEADER.format(schema=schema, service=service, source=source).splitlines()
     notes = []
+    if result.external:
+        notes.append(f"Every metric is marked external, as an exporter's ({result.external}): "
+                     "its names are not yours to change, so naming conventions are not "
+                     "enforced and no stub is generated. Set `selector` to the job that "
+                     "scrapes it.")
     if result.runtime:
         counts = ", ".join(f"{p} {n}" for p, n in sorted(result.runtime.items()))
         notes.append(f"Skipped {sum(result.runtime.values())} runtime metrics of client "
@@ -98,9 +105,9 @@ def render(result: convert.Result,
         for note in entry.notes:
             lines += _wrap(note, "  # ")
         lines += _metric_lines(entry.spec)
-        for suggestion in suggestions.get(entry.name, []):
+        for i, suggestion in enumerate(suggestions.get(entry.name, [])):
             lines += _wrap(f"Suggested: {suggestion.why}", "    ## ")
-            lines += [f"    # {line}" for line in _alerts_yaml(suggestion.alert)]
+            lines += [f"    # {line}" for line in _alerts_yaml(suggestion.alert)[i > 0:]]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -114,7 +121,8 @@ def _wrap(text: str, lead: str) -> list[str]:
 
 def _metric_lines(spec: dict[str, Any]) -> list[str]:
     """The metric as a list item, its value lists in flow style (`[a, b]`) when they can."""
-    head = {k: spec[k] for k in ("name", "type", "help", "unit", "group") if k in spec}
+    head = {k: spec[k] for k in ("name", "type", "external", "help", "unit", "group")
+            if k in spec}
     lines = yamlout.dump({"metrics": [head]}).splitlines()[1:]
     labels: dict[str, list[str] | None] = spec.get("labels", {})
     if labels:

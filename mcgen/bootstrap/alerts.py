@@ -6,7 +6,15 @@ the starter spec carries as comments that validate once uncommented.
 - a counter with a label whose values say error (error, failed, 5xx, ...; any 5xx for a
   status-code label): the ratio of those to all its events;
 - a counter whose name says error or failure: its ratio to the counter of all attempts
-  when the exposition has one (`x_failed_total` / `x_total`), else its rate.
+  when the exposition has one (`x_failed_total` / `x_total`), else its rate;
+- a gauge holding a Unix time (`*_timestamp_seconds`): stale after an hour;
+- the metrics of an exporter a preset covers (templates/presets/): the preset's alerts,
+  where the exposition has every metric they read (CPU busy, memory and disk low on
+  node_exporter's).
+
+Nothing is suggested on a histogram that observed nothing yet, or an exporter's error
+counter that is still 0 (a feature the target does not use). Alert names start with the
+service's name in CamelCase, so that two services' alerts never share a name.
 """
 
 from __future__ import annotations
@@ -15,6 +23,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
+from mcgen.bootstrap import presets
 from mcgen.bootstrap.convert import CODE_LABELS, Entry
 from mcgen.spec import names
 
@@ -33,20 +44,65 @@ class Suggestion:
     why: str  # one comment line
 
 
-def suggest(entries: list[Entry]) -> dict[str, list[Suggestion]]:
+def suggest(entries: list[Entry], service: str) -> dict[str, list[Suggestion]]:
     """Metric name -> its suggestions, with alert names unique in the service."""
     index = {e.name: e for e in entries}
     used: set[str] = set()
     out: dict[str, list[Suggestion]] = {}
+    known = _preset_alerts(index)
     for entry in entries:
+        if entry.name in known:
+            out[entry.name] = [Suggestion({**a, "alert": _unique(a["alert"], used)}, why)
+                               for a, why in known[entry.name]]
+            continue
         found = _latency(entry) if entry.type == "histogram" else \
-            _errors(entry, index) if entry.type == "counter" else None
+            _errors(entry, index) if entry.type == "counter" else \
+            _stale(entry) if entry.type == "gauge" else None
         if found is None:
             continue
-        name = _unique(f"{_stem(entry.name)}{found.alert['alert']}", used)
+        name = _unique(_prefixed(service, f"{_stem(entry.name)}{found.alert['alert']}"), used)
         out[entry.name] = [Suggestion({"alert": name, **{
             k: v for k, v in found.alert.items() if k != "alert"}}, found.why)]
     return out
+
+
+def _prefixed(service: str, name: str) -> str:
+    prefix = names.camel(service)
+    return name if name.startswith(prefix) else prefix + name
+
+
+def _preset_alerts(index: dict[str, Entry]) -> dict[str, list[tuple[dict[str, Any], str]]]:
+    """The presets' alerts on metrics the exposition has (with every metric they read and
+    every label they name), as written there but for their texts (the default ones name
+    what they measure)."""
+    out: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    for preset in presets.names():
+        doc = yaml.safe_load(presets.text(preset))
+        for metric in doc["metrics"]:
+            entry = index.get(metric["name"])
+            if entry is None or entry.type != metric["type"]:
+                continue
+            for alert in metric.get("alerts", ()):
+                ratio = alert.get("ratio_to", {})
+                den = index.get(ratio.get("metric", entry.name))
+                own = {*alert.get("by", ()), *alert.get("select", {})} - {"instance", "job"}
+                theirs = set(ratio.get("select", {})) - {"instance", "job"}
+                if den is None or not (own <= set(entry.labels) and theirs <= set(den.labels)):
+                    continue
+                kept = {k: v for k, v in alert.items() if k not in ("summary", "description")}
+                out.setdefault(entry.name, []).append(
+                    (kept, f"from `mcgen init --preset {preset}`: {alert['alert']}"))
+    return out
+
+
+def _stale(entry: Entry) -> Suggestion | None:
+    """A gauge holding a Unix time that should move: stale after an hour."""
+    words = entry.name.split("_")
+    if entry.spec.get("unit") != "seconds" or "timestamp" not in words or entry.info:
+        return None
+    return Suggestion(_by(entry, {"alert": "Stale", "stale_after": "1h"}, entry.labels),
+                      "a Unix time: fires when it has not moved for an hour; set how often "
+                      "it should")
 
 
 def _latency(entry: Entry) -> Suggestion | None:
@@ -59,9 +115,8 @@ def _latency(entry: Entry) -> Suggestion | None:
     total = entry.buckets.get(float("inf"), max(entry.buckets.values(), default=0.0))
     p95 = next((b for b in finite if total and entry.buckets[b] >= 0.95 * total), None)
     if not total:
-        threshold = usable[len(usable) // 2]
-        why = "nothing observed yet: threshold at a middle bucket bound; set it from your SLO"
-    elif p95 is None:
+        return None  # nothing observed yet: no latency to set a threshold from
+    if p95 is None:
         threshold = usable[-1]
         why = (f"over 5% of what was observed took more than {finite[-1]:g}s, the largest "
                "bound: add larger buckets")
@@ -80,6 +135,8 @@ def _latency(entry: Entry) -> Suggestion | None:
 
 
 def _errors(entry: Entry, index: dict[str, Entry]) -> Suggestion | None:
+    if entry.spec.get("external") and not entry.total:
+        return None  # an exporter's feature this target does not use
     for label in entry.labels:
         if label in _RESERVED:
             continue

@@ -5,6 +5,12 @@ the values seen, buckets, quantiles, unit, group), or is skipped with a reason: 
 libraries' runtime metrics (`go_*`, `process_*`, ...; kept with `--include-runtime`),
 prometheus_client's `*_created` timestamps, and whatever the spec forbids (invalid names,
 counters without `_total`, gauges with it).
+
+An exporter's exposition (node_exporter, Prometheus itself, ...: `third_party` says how it
+is recognised, `--external` forces it) gives `external` metrics: their names stay as they
+are (a counter without `_total`, untyped cumulative values taken as counters), and only
+labels that name a fixed set of states keep the values seen: the others (devices, CPUs,
+mount points, versions) differ from host to host, so they are left open (`null`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,23 @@ CODE_LABELS = ("code", "status_code", "http_code", "response_code", "http_status
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _DIRECT = ("counter", "gauge", "histogram", "summary")
+# Labels whose values describe the host or the build, not a state: never pinned to the
+# values of the one target scraped.
+_VARYING = re.compile(r"(?i)(^|_)(version|goversion|revision|branch|build|commit|host|"
+                      r"hostname|nodename|machine|release|sysname|domainname|kernel)($|_)")
+# An exporter's labels that name one of a fixed set of states: they keep the values seen.
+STATE_LABELS = ("mode", "state", "status", "type", "kind", "phase", "method", "result",
+                "outcome", "reason", "direction", "operstate", "duplex", "collector",
+                "event", "role", "quantile")
+# Exporters and servers whose exposition is theirs, not the user's code.
+_THIRD_PARTY = re.compile(r"[a-z0-9_]*_exporter_build_info|(prometheus|alertmanager|"
+                          r"pushgateway|blackbox_exporter|cadvisor|grafana|thanos|loki|"
+                          r"mimir|tempo|consul|etcd|coredns|kube_state_metrics|"
+                          r"victoria_metrics|vm)_(build_info|version_info)")
+# Untyped names that read as a current level rather than a running total.
+_LEVEL_WORDS = re.compile(r"(?i)(^|_)(curr|current|currestab|forwarding|active|inuse|"
+                          r"in_use|inflight|queue|size|limit|free|avail|available|used|"
+                          r"temp|temperature|ratio|percent|up|info|state|last)($|_)")
 
 
 @dataclass
@@ -40,6 +63,8 @@ class Entry:
     notes: list[str] = field(default_factory=list)  # comment lines above it
     values: dict[str, list[str]] = field(default_factory=dict)  # every label value seen
     buckets: dict[float, float] = field(default_factory=dict)  # le -> count, all series
+    total: float = 0.0  # the sum of its samples at the scrape (0: nothing happened yet)
+    info: bool = False  # an info metric (`*_info`, value 1): labels describe the target
 
     @property
     def name(self) -> str:
@@ -60,11 +85,19 @@ class Result:
     skipped: list[str]  # "name: why"
     runtime: Counter[str]  # prefix -> metrics skipped
     created: int  # prometheus_client *_created series skipped
+    external: str | None = None  # why the metrics are an exporter's, if they are
 
 
-def convert(families: list[Family], counters: set[str], include_runtime: bool) -> Result:
+def third_party(families: list[Family]) -> str | None:
+    """Why the exposition is an exporter's or a server's (its build info), or None."""
+    build = next((f.name for f in families if _THIRD_PARTY.fullmatch(f.name)), None)
+    return f"it exposes {build}" if build else None
+
+
+def convert(families: list[Family], counters: set[str], include_runtime: bool,
+            external: bool = False) -> Result:
     """Families (from read.parse) -> entries; `counters` are the names of the
-    exposition's counter TYPE lines."""
+    exposition's counter TYPE lines; `external`: an exporter's metrics."""
     result = Result([], [], Counter(), 0)
     timed = {f.name for f in families if f.type in ("counter", "histogram", "summary")}
     seen: set[str] = set()
@@ -76,7 +109,7 @@ def convert(families: list[Family], counters: set[str], include_runtime: bool) -
         if prefix and not include_runtime:
             result.runtime[prefix + "*"] += 1
             continue
-        entry = _entry(fam, counters)
+        entry = _entry(fam, counters, external)
         if isinstance(entry, str):
             result.skipped.append(entry)
         elif entry.name in seen:
@@ -88,7 +121,7 @@ def convert(families: list[Family], counters: set[str], include_runtime: bool) -
     return result
 
 
-def _entry(fam: Family, counters: set[str]) -> Entry | str:
+def _entry(fam: Family, counters: set[str], external: bool) -> Entry | str:
     """The entry, or why the family is skipped."""
     notes = []
     mtype = fam.type
@@ -96,20 +129,25 @@ def _entry(fam: Family, counters: set[str]) -> Entry | str:
     if mtype == "counter":
         if name + "_total" in counters or name not in counters:
             name += "_total"
-        else:
+        elif not external:
             return (f"{name}: a counter whose name does not end in _total, which the spec "
                     f"requires; rename it to {name}_total in the code")
     elif mtype in ("untyped", "unknown", "info", "stateset"):
-        mtype = "counter" if name.endswith("_total") else "gauge"
+        cumulative = name.endswith("_total") or (
+            external and fam.type in ("untyped", "unknown") and not _LEVEL_WORDS.search(name))
+        mtype = "counter" if cumulative else "gauge"
         why = "untyped" if fam.type in ("untyped", "unknown") else f"an OpenMetrics {fam.type}"
-        notes.append(f"{why} in the exposition: taken as a {mtype}; check it")
+        looks = " (its name reads as a running total)" if cumulative and external else ""
+        notes.append(f"{why} in the exposition: taken as a {mtype}{looks}; check it")
     elif mtype not in _DIRECT:
         return f"{name}: type {fam.type} has no equivalent in the spec"
     if not _NAME.fullmatch(name):
         return f"{_safe(name)}: not a valid Prometheus metric name for the spec"
-    if mtype != "counter" and name.endswith("_total"):
+    if mtype != "counter" and name.endswith("_total") and not external:
         return f"{name}: a {mtype} ending in _total, which the spec keeps for counters"
     spec: dict[str, Any] = {"name": name, "type": mtype}
+    if external:
+        spec["external"] = True
     unit = next((u for u in UNITS if name.endswith(
         f"_{u}_total" if mtype == "counter" else f"_{u}")), None)
     help_text = fam.documentation.strip()
@@ -120,7 +158,12 @@ def _entry(fam: Family, counters: set[str]) -> Entry | str:
     if unit:
         spec["unit"] = unit
     entry = Entry(spec, notes)
-    problem = _labels(entry, fam)
+    entry.total = sum(s.value for s in fam.samples if not s.name.endswith("_created"))
+    if mtype == "gauge" and name.endswith("_info"):
+        entry.info = True
+        notes.append("an info metric (value 1): its labels describe the target, so none "
+                      "is pinned to the values seen")
+    problem = _labels(entry, fam, external)
     if problem:
         return f"{name}: {problem}"
     if mtype == "histogram":
@@ -141,7 +184,7 @@ def _entry(fam: Family, counters: set[str]) -> Entry | str:
     return entry
 
 
-def _labels(entry: Entry, fam: Family) -> str | None:
+def _labels(entry: Entry, fam: Family, external: bool) -> str | None:
     reserved = {"histogram": "le", "summary": "quantile"}.get(entry.type)
     values: dict[str, set[str]] = {}
     for sample in fam.samples:
@@ -161,13 +204,15 @@ def _labels(entry: Entry, fam: Family) -> str | None:
             entry.notes.append(f"label {label} is always empty, i.e. absent: left out")
             continue
         entry.values[label] = seen
-        open_ = len(seen) > MAX_VALUES or label in CODE_LABELS
+        open_ = len(seen) > MAX_VALUES or label in CODE_LABELS or entry.info or \
+            bool(_VARYING.search(label)) or (external and label not in STATE_LABELS)
         labels[label] = None if open_ else seen
     if labels:
         entry.spec["labels"] = labels
         if any(v is not None for v in labels.values()):
             entry.notes.append(f"allowed values are the ones seen (null: more than "
-                               f"{MAX_VALUES}, or status codes); complete them")
+                               f"{MAX_VALUES}, status codes, or values that differ from "
+                               "target to target); complete them")
     return None
 
 

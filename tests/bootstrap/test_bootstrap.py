@@ -130,9 +130,10 @@ def test_codehub_stub_exposition_gives_back_codehub(tmp_path: Path,
     _proves(spec, tmp_path / "out")
     alerts = {a.name: a for s in api.validate([_uncommented(spec)]).services
               for mm in s.metrics for a in mm.alerts}
-    assert alerts["CoordinatorTickErrorRatioHigh"].kind == "ratio"
-    assert alerts["WsErrorsHigh"].kind == "rate"
-    assert alerts["WorkspaceOperationDurationSlow"].kind == "quantile"
+    # Named after the service, so that two services' suggestions never clash.
+    assert alerts["CodehubCoordinatorTickErrorRatioHigh"].kind == "ratio"
+    assert alerts["CodehubWsErrorsHigh"].kind == "rate"
+    assert alerts["CodehubWorkspaceOperationDurationSlow"].kind == "quantile"
     _proves(spec.parent / "uncommented" / spec.name, tmp_path / "out2")
 
 
@@ -205,7 +206,59 @@ def test_tricky_text_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert again.exit_code == 0 and "go_goroutines" in _metrics(tmp_path / "b.yaml")
 
 
-# ---- (d) errors --------------------------------------------------------------------------
+# ---- (d) an exporter: node_exporter 1.5 ------------------------------------------------
+
+NODE = Path(__file__).parent / "expositions" / "node_exporter-1.5.0.prom"
+
+
+def test_node_exporter_exposition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  promtool: str) -> None:
+    """An exporter's exposition: every metric external (no naming findings, no stubs),
+    untyped running totals as counters, per-host labels open, info metrics' labels open,
+    and node's resource alerts suggested (proven once uncommented)."""
+    monkeypatch.chdir(tmp_path)
+    result = _init(str(NODE))
+    assert result.exit_code == 0, result.output
+    spec = tmp_path / "specs" / "node.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert "Every metric is marked external, as an exporter's (it exposes " \
+        "node_exporter_build_info)" in text
+    got = _metrics(spec)
+    assert all(m.get("external") is True for m in got.values())
+    assert got["node_vmstat_pgfault"]["type"] == "counter"  # untyped, cumulative
+    assert got["node_netstat_Tcp_CurrEstab"]["type"] == "gauge"  # untyped, a level
+    assert got["node_cpu_seconds_total"]["labels"]["cpu"] is None
+    assert got["node_cpu_seconds_total"]["labels"]["mode"] == [
+        "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"]
+    assert got["node_filesystem_avail_bytes"]["labels"]["mountpoint"] is None
+    assert set(got["node_uname_info"]["labels"].values()) == {None}
+    findings, _ = api.lint([spec])
+    assert [f for f in findings if f.rule.startswith(("naming/", "cardinality/"))] == []
+    uncommented = _uncommented(spec)
+    alerts = {a.name: a for s in api.validate([uncommented]).services
+              for mm in s.metrics for a in mm.alerts}
+    assert {"NodeCpuBusy", "NodeMemoryLow", "NodeFilesystemAlmostFull"} <= set(alerts)
+    assert alerts["NodeMemoryLow"].ratio_metric == "node_memory_MemTotal_bytes"
+    # No suggestion on an exporter's error counter that is still 0 (the PPS timer's).
+    assert not [a for a in alerts if "Pps" in a or "Timex" in a]
+    assert not [p for p in api.render([uncommented]) if p.startswith("stubs/")]
+    _proves(uncommented, tmp_path / "out")
+
+
+def test_external_can_be_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.prom").write_text("# TYPE shop_legacy counter\nshop_legacy 7\n"
+                                       "# TYPE shop_queue_depth gauge\nshop_queue_depth 3\n")
+    assert _init("x.prom").exit_code == 0  # not recognised: the counter is skipped
+    assert "shop_legacy" not in _metrics(tmp_path / "specs" / "shop.yaml")
+    result = _init("x.prom", "--external", "--path", "ext.yaml")
+    assert result.exit_code == 0, result.output
+    assert _metrics(tmp_path / "ext.yaml")["shop_legacy"] == {
+        "name": "shop_legacy", "type": "counter", "external": True,
+        "help": "TODO: what shop_legacy measures"}
+
+
+# ---- (e) errors --------------------------------------------------------------------------
 
 
 def test_errors_are_one_line_with_exit_2(tmp_path: Path,
