@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import difflib
 import json
 from functools import cache
@@ -12,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from mcgen.errors import SpecProblem, shorten
-from mcgen.spec.load import Document
+from mcgen.spec.load import Document, JsonPath
 
 # What a pattern-checked field is, for messages: (what it must be, what to do).
 _PATTERNS: dict[str, tuple[str, str]] = {
@@ -62,11 +64,19 @@ def _describe(value: Any) -> str:
     return shorten(value)
 
 
-def _type_hint(expected: str, value: Any) -> str:
+def _type_hint(expected: str, value: Any, key: object = None) -> str:
     if expected == "string" and isinstance(value, bool):
         return "YAML reads yes/no/on/off/true/false as booleans; quote it"
     if expected == "string" and isinstance(value, (int, float)):
         return "quote it"
+    if expected == "string" and isinstance(value, dict) and len(value) == 1 \
+            and None in value.values():
+        braced = "{" + str(next(iter(value))) + "}"
+        return f"YAML reads an unquoted {shorten(braced, 40)[1:-1]} as a mapping; quote it"
+    if expected == "number" and isinstance(value, str) and value.strip().endswith("%"):
+        if key == "objective":
+            return "write the percentage as a plain number (99.5, not 99.5%)"
+        return "write a plain number; a ratio is a fraction (0.05, not 5%)"
     if expected == "number" and isinstance(value, str):
         return "write a plain number in the metric's unit (0.5, not 500ms; 1.0e+3, not 1e3)"
     return f"write {_TYPES.get(expected, expected)}"
@@ -102,7 +112,8 @@ def _problem(doc: Document, err: ValidationError) -> list[SpecProblem]:
     if kind == "type":
         options = rule if isinstance(rule, list) else [rule]
         wanted = " or ".join(_TYPES.get(str(t), str(t)) for t in options)
-        hint = _type_hint(str(options[0]), value) if len(options) == 1 else f"write {wanted}"
+        hint = _type_hint(str(options[0]), value, path[-1] if path else None) \
+            if len(options) == 1 else f"write {wanted}"
         return [SpecProblem(pos, f"'{where}' must be {wanted}, not {_describe(value)}", hint)]
     if kind == "pattern":
         what, hint = _PATTERNS.get(str(rule), ("valid", "fix it"))
@@ -193,3 +204,63 @@ def check(doc: Document) -> list[SpecProblem]:
     for err in _validator().iter_errors(doc.data):
         out.extend(_problem(doc, err))
     return out
+
+
+# Keys a spec must have whose value does not matter to any other check: a stand-in lets
+# the other checks run when the key is missing.
+_STAND_INS = {"help": "-", "description": "-"}
+
+
+def pruned(doc: Document) -> tuple[Document, set[JsonPath]] | None:
+    """The document without what the schema rejects, so that the checks a schema cannot
+    express still run on the rest, in the same round (mistakes never arrive in rounds):
+    unknown keys and optional keys with a wrong value are dropped, a missing `help` gets a
+    stand-in. None when that is not enough (a list item or a required value is wrong,
+    such as a metric's `type`): the document is then left to its schema problems. Also
+    returns the paths of the mappings that lost a key (their own checks would report the
+    loss again)."""
+    data = copy.deepcopy(doc.data)
+    touched: set[JsonPath] = set()
+    for _ in range(4):
+        errors = list(_validator().iter_errors(data))
+        if not errors:
+            return dataclasses.replace(doc, data=data), touched
+        for err in errors:
+            if not _prune(data, err, touched):
+                return None
+    return None
+
+
+def _prune(data: Any, err: ValidationError, touched: set[JsonPath]) -> bool:
+    path = tuple(err.absolute_path)
+    kind = str(err.validator)
+    if kind == "additionalProperties" and isinstance(err.instance, dict):
+        node = _node(data, path)
+        allowed = set(_sub(err).get("properties", {}))
+        for key in [k for k in node if k not in allowed]:
+            del node[key]
+        touched.add(path)
+        return True
+    if kind == "required" and isinstance(err.instance, dict):
+        node = _node(data, path)
+        wanted: list[str] = list(err.validator_value) if isinstance(
+            err.validator_value, list) else []
+        for key in [k for k in wanted if k not in node]:
+            if key not in _STAND_INS:
+                return False
+            node[key] = _STAND_INS[key]
+        return True
+    if not path or isinstance(path[-1], int) or kind in ("propertyNames", "required"):
+        return False
+    parent = _node(data, path[:-1])
+    if not isinstance(parent, dict) or path[-1] not in parent:
+        return False
+    del parent[path[-1]]  # a required key comes back as a `required` error: given up
+    touched.add(path[:-1])
+    return True
+
+
+def _node(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data

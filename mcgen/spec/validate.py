@@ -61,15 +61,42 @@ def _read(path: Path) -> tuple[Document, list[SpecProblem]]:
     return doc, found or schema.check(doc)
 
 
-def load(paths: list[Path]) -> tuple[list[Document], list[SpecProblem]]:
-    docs, problems = [], []
+def load(paths: list[Path]) -> tuple[list[Document], list[SpecProblem], list[Document]]:
+    """The valid documents, every problem, and the documents the schema rejected (read as
+    YAML: the other checks still run on what they hold)."""
+    docs, problems, rejected = [], [], []
     # Reading in parallel was measured slower: documents cost more to send back than
     # parsing them here does.
     for doc, found in map(_read, discover(paths)):
         problems.extend(found)
         if not found:
             docs.append(doc)
-    return docs, problems
+        elif isinstance(doc.data, dict) and all(p.pos.path == doc.path for p in found):
+            rejected.append(doc)
+    return docs, problems, rejected
+
+
+def _other_checks(rejected: list[Document], problems: list[SpecProblem]) -> None:
+    """After schema problems, the other checks on what the schema accepted (schema.pruned),
+    so that every mistake of a run is reported in one round; a problem at a mapping that
+    lost a key, or on a line the schema already reported, is left out (it would repeat the
+    same mistake)."""
+    seen = {(p.pos.path, p.pos.line) for p in problems}
+    fixed = []
+    for doc in rejected:
+        result = schema.pruned(doc)
+        if result is not None:
+            fixed.append(result[0])
+            seen |= {(doc.path, doc.pos(p).line) for p in result[1]}
+    if not fixed:
+        return
+    more: list[SpecProblem] = []
+    build(fixed, None, more, complete=False)
+    for problem in more:
+        where = (problem.pos.path, problem.pos.line)
+        if where not in seen:
+            problems.append(problem)
+            seen.add(where)
 
 
 def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
@@ -97,9 +124,10 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
 
 def validate(paths: list[Path], env: str | None = None) -> Model:
     """The model of the specs under `paths`; raises SpecError with every problem found."""
-    docs, problems = load(paths)
+    docs, problems, rejected = load(paths)
     complete = not problems  # a file that failed to load may define what others name
     model = build(docs, env, problems, complete)
+    _other_checks(rejected, problems)
     if problems:
         raise SpecError(problems)
     return model
@@ -169,6 +197,21 @@ def _overlap(metric: Metric, earlier: Sequence[Metric]) -> SpecProblem | None:
                                f"different values, e.g. {{job: {metric.service}}} here and "
                                f"{{job: {other.service}}} there")
     return None
+
+
+def _at_most_one(alert: Alert, metric: Metric, problems: list[SpecProblem]) -> None:
+    """A ratio of a part of a metric to all of it never exceeds 1: `above: 1` or more can
+    never fire (and its test could not be built)."""
+    if alert.op != ">":
+        return
+    limits = [(alert.threshold, alert.threshold_pos), *((o.threshold, o.pos)
+                                                          for o in alert.overrides)]
+    for value, pos in limits:
+        if value is not None and value >= 1 and pos is not None:
+            problems.append(SpecProblem(
+                pos, f"above {value:g} can never fire: the series 'select' keeps are a part "
+                f"of {metric.name}'s, so the ratio is at most 1",
+                "write the ratio as a fraction (0.05 for 5%)"))
 
 
 def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
@@ -250,6 +293,8 @@ def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
                     alert.pos, f"ratio of {metric.name} to itself selects on '{pinned[0]}', "
                     "which is also in 'by': within each series the ratio is always 100%",
                     f"set 'by' without '{pinned[0]}' (it defaults to every declared label)"))
+            if target.name == metric.name and set(select) <= set(alert.select):
+                _at_most_one(alert, metric, problems)
             alert = dataclasses.replace(alert, ratio_select=select,
                                         ratio_selector=target.selector)
             # The default texts name the denominator's `select`, known only now.

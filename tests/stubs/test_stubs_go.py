@@ -130,7 +130,8 @@ def _stubs(gopath: Path) -> list[Stub]:
     out = []
     for i, specs in enumerate(SPEC_SETS):
         files = api.render([specs])
-        services = list(api.validate([specs]).services)
+        services = [svc for svc in api.validate([specs]).services
+                    if not all(m.external for m in svc.metrics)]  # no stub: exporters
         texts = [files[conventions.go_stub_path(svc.name)] for svc in services]
         if specs.name == "names.yaml":
             renamed = [dataclasses.replace(services[0], name=name) for name in RENAMED]

@@ -32,6 +32,8 @@ def _write_stubs(tmp_path: Path) -> list[tuple[Service, Path]]:
         model = api.validate([specs])
         files = api.render([specs])
         for svc in model.services:
+            if all(m.external for m in svc.metrics):
+                continue  # an exporter's metrics only: no stub (tests/spec/test_external.py)
             folder = tmp_path / f"{i}-{svc.name}"
             folder.mkdir()
             path = folder / f"{svc.name}_metrics.py"
@@ -159,3 +161,24 @@ def test_a_label_named_like_its_metric_constant_does_not_hide_it(tmp_path: Path)
     assert exposition_problems(_expose(svc, path), svc, bounds="python") == []
     proc = _run([str(BIN / "mypy"), "--strict", "--no-incremental", path.name], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_gauge_helpers_set_inc_and_dec(tmp_path: Path) -> None:
+    """A gauge's helpers move its value as prometheus_client's Gauge does (a queue grows
+    with inc and shrinks with dec; set overrides both)."""
+    stub = tmp_path / "codehub_metrics.py"
+    stub.write_text(api.render([ROOT / "specs" / "codehub.yaml"])[
+        conventions.python_stub_path("codehub")], encoding="utf-8")
+    script = (
+        "import codehub_metrics as m\n"
+        "from prometheus_client import REGISTRY\n"
+        "name = 'codehub_coordinator_wc_reconcile_queue'\n"
+        "m.set_codehub_coordinator_wc_reconcile_queue(5)\n"
+        "m.inc_codehub_coordinator_wc_reconcile_queue()\n"
+        "m.inc_codehub_coordinator_wc_reconcile_queue(2.5)\n"
+        "m.dec_codehub_coordinator_wc_reconcile_queue(0.5)\n"
+        "print(REGISTRY.get_sample_value(name))\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "8.0"

@@ -356,6 +356,8 @@ def build(toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> Bui
     files: list[str] = []
     for case, paths, env in _cases(tmp):
         for svc in api.validate(paths, env).services:
+            if all(m.external for m in svc.metrics):
+                continue  # an exporter's metrics only: no stub
             stub = Stub(case, svc, typescript.render(svc))
             stubs.append(stub)
             (src / case).mkdir(parents=True, exist_ok=True)
@@ -484,7 +486,7 @@ def _expected_exports(svc: Service) -> list[str]:
         if m.cls == "Counter":
             out.append(f"inc{m.stem}")
         elif m.cls == "Gauge":
-            out.append(f"set{m.stem}")
+            out += [f"set{m.stem}", f"inc{m.stem}", f"dec{m.stem}"]
         else:
             out += [f"observe{m.stem}", f"start{m.stem}Timer"]
     return sorted(out)

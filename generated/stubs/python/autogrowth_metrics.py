@@ -91,3 +91,13 @@ autogrowth_active_connections: gauge."""
 def set_autogrowth_active_connections(value: float) -> None:
     """Set autogrowth_active_connections to `value`."""
     AUTOGROWTH_ACTIVE_CONNECTIONS.set(value)
+
+
+def inc_autogrowth_active_connections(amount: float = 1.0) -> None:
+    """Add `amount` (default 1) to autogrowth_active_connections."""
+    AUTOGROWTH_ACTIVE_CONNECTIONS.inc(amount)
+
+
+def dec_autogrowth_active_connections(amount: float = 1.0) -> None:
+    """Subtract `amount` (default 1) from autogrowth_active_connections."""
+    AUTOGROWTH_ACTIVE_CONNECTIONS.dec(amount)

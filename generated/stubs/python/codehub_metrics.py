@@ -114,6 +114,16 @@ def set_codehub_workspace_last_operation_timestamp(value: float, *, operation: L
     CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.labels(operation).set(value)
 
 
+def inc_codehub_workspace_last_operation_timestamp(amount: float = 1.0, *, operation: Literal["ARCHIVING", "RESTORING", "STARTING", "STOPPING"]) -> None:
+    """Add `amount` (default 1) to codehub_workspace_last_operation_timestamp."""
+    CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.labels(operation).inc(amount)
+
+
+def dec_codehub_workspace_last_operation_timestamp(amount: float = 1.0, *, operation: Literal["ARCHIVING", "RESTORING", "STARTING", "STOPPING"]) -> None:
+    """Subtract `amount` (default 1) from codehub_workspace_last_operation_timestamp."""
+    CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.labels(operation).dec(amount)
+
+
 CODEHUB_WS_MESSAGE_LATENCY_SECONDS = Histogram(
     "codehub_ws_message_latency_seconds",
     "Latency of one WebSocket message relayed by the proxy, by direction.",
@@ -188,6 +198,16 @@ Collected at src/codehub/control/coordinator/wc.py:110."""
 def set_codehub_coordinator_wc_reconcile_queue(value: float) -> None:
     """Set codehub_coordinator_wc_reconcile_queue to `value`."""
     CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.set(value)
+
+
+def inc_codehub_coordinator_wc_reconcile_queue(amount: float = 1.0) -> None:
+    """Add `amount` (default 1) to codehub_coordinator_wc_reconcile_queue."""
+    CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.inc(amount)
+
+
+def dec_codehub_coordinator_wc_reconcile_queue(amount: float = 1.0) -> None:
+    """Subtract `amount` (default 1) from codehub_coordinator_wc_reconcile_queue."""
+    CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.dec(amount)
 
 
 CODEHUB_COORDINATOR_WC_CAS_FAILURES_TOTAL = Counter(

@@ -100,6 +100,16 @@ def set_effect_queue_pending_tasks(value: float, *, resource_group: Literal["fil
     EFFECT_QUEUE_PENDING_TASKS.labels(resource_group).set(value)
 
 
+def inc_effect_queue_pending_tasks(amount: float = 1.0, *, resource_group: Literal["filesystem", "network", "computation", "memory"]) -> None:
+    """Add `amount` (default 1) to effect_queue_pending_tasks."""
+    EFFECT_QUEUE_PENDING_TASKS.labels(resource_group).inc(amount)
+
+
+def dec_effect_queue_pending_tasks(amount: float = 1.0, *, resource_group: Literal["filesystem", "network", "computation", "memory"]) -> None:
+    """Subtract `amount` (default 1) from effect_queue_pending_tasks."""
+    EFFECT_QUEUE_PENDING_TASKS.labels(resource_group).dec(amount)
+
+
 EFFECT_QUEUE_RESIDENT_MEMORY_BYTES = Gauge(
     "effect_queue_resident_memory_bytes",
     "Resident memory of the queue system's processes.",
@@ -114,3 +124,13 @@ effect_queue_resident_memory_bytes: gauge, in bytes."""
 def set_effect_queue_resident_memory_bytes(value: float) -> None:
     """Set effect_queue_resident_memory_bytes to `value`."""
     EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.set(value)
+
+
+def inc_effect_queue_resident_memory_bytes(amount: float = 1.0) -> None:
+    """Add `amount` (default 1) to effect_queue_resident_memory_bytes."""
+    EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.inc(amount)
+
+
+def dec_effect_queue_resident_memory_bytes(amount: float = 1.0) -> None:
+    """Subtract `amount` (default 1) from effect_queue_resident_memory_bytes."""
+    EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.dec(amount)

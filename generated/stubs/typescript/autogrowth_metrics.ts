@@ -120,3 +120,13 @@ export const AUTOGROWTH_ACTIVE_CONNECTIONS = new Gauge({
 export function setAutogrowthActiveConnections(value: number): void {
   AUTOGROWTH_ACTIVE_CONNECTIONS.set(value);
 }
+
+/** Add `amount` (default 1) to autogrowth_active_connections. */
+export function incAutogrowthActiveConnections(amount: number = 1): void {
+  AUTOGROWTH_ACTIVE_CONNECTIONS.inc(amount);
+}
+
+/** Subtract `amount` (default 1) from autogrowth_active_connections. */
+export function decAutogrowthActiveConnections(amount: number = 1): void {
+  AUTOGROWTH_ACTIVE_CONNECTIONS.dec(amount);
+}

@@ -152,6 +152,22 @@ export function setCodehubWorkspaceLastOperationTimestamp(
   CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.set(labels, value);
 }
 
+/** Add `amount` (default 1) to codehub_workspace_last_operation_timestamp. */
+export function incCodehubWorkspaceLastOperationTimestamp(
+  labels: CodehubWorkspaceLastOperationTimestampLabels,
+  amount: number = 1,
+): void {
+  CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.inc(labels, amount);
+}
+
+/** Subtract `amount` (default 1) from codehub_workspace_last_operation_timestamp. */
+export function decCodehubWorkspaceLastOperationTimestamp(
+  labels: CodehubWorkspaceLastOperationTimestampLabels,
+  amount: number = 1,
+): void {
+  CODEHUB_WORKSPACE_LAST_OPERATION_TIMESTAMP.dec(labels, amount);
+}
+
 /** The labels of codehub_ws_message_latency_seconds. */
 export type CodehubWsMessageLatencySecondsLabels = {
   direction: "client_to_backend" | "backend_to_client";
@@ -268,6 +284,16 @@ export const CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE = new Gauge({
 /** Set codehub_coordinator_wc_reconcile_queue to `value`. */
 export function setCodehubCoordinatorWcReconcileQueue(value: number): void {
   CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.set(value);
+}
+
+/** Add `amount` (default 1) to codehub_coordinator_wc_reconcile_queue. */
+export function incCodehubCoordinatorWcReconcileQueue(amount: number = 1): void {
+  CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.inc(amount);
+}
+
+/** Subtract `amount` (default 1) from codehub_coordinator_wc_reconcile_queue. */
+export function decCodehubCoordinatorWcReconcileQueue(amount: number = 1): void {
+  CODEHUB_COORDINATOR_WC_RECONCILE_QUEUE.dec(amount);
 }
 
 /**

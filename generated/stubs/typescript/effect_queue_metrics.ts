@@ -138,6 +138,22 @@ export function setEffectQueuePendingTasks(
   EFFECT_QUEUE_PENDING_TASKS.set(labels, value);
 }
 
+/** Add `amount` (default 1) to effect_queue_pending_tasks. */
+export function incEffectQueuePendingTasks(
+  labels: EffectQueuePendingTasksLabels,
+  amount: number = 1,
+): void {
+  EFFECT_QUEUE_PENDING_TASKS.inc(labels, amount);
+}
+
+/** Subtract `amount` (default 1) from effect_queue_pending_tasks. */
+export function decEffectQueuePendingTasks(
+  labels: EffectQueuePendingTasksLabels,
+  amount: number = 1,
+): void {
+  EFFECT_QUEUE_PENDING_TASKS.dec(labels, amount);
+}
+
 /**
  * Resident memory of the queue system's processes.
  *
@@ -153,4 +169,14 @@ export const EFFECT_QUEUE_RESIDENT_MEMORY_BYTES = new Gauge({
 /** Set effect_queue_resident_memory_bytes to `value`. */
 export function setEffectQueueResidentMemoryBytes(value: number): void {
   EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.set(value);
+}
+
+/** Add `amount` (default 1) to effect_queue_resident_memory_bytes. */
+export function incEffectQueueResidentMemoryBytes(amount: number = 1): void {
+  EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.inc(amount);
+}
+
+/** Subtract `amount` (default 1) from effect_queue_resident_memory_bytes. */
+export function decEffectQueueResidentMemoryBytes(amount: number = 1): void {
+  EFFECT_QUEUE_RESIDENT_MEMORY_BYTES.dec(amount);
 }

@@ -79,6 +79,16 @@ def set_kinds_queue_depth(value: float, *, queue: str) -> None:
     KINDS_QUEUE_DEPTH.labels(queue).set(value)
 
 
+def inc_kinds_queue_depth(amount: float = 1.0, *, queue: str) -> None:
+    """Add `amount` (default 1) to kinds_queue_depth."""
+    KINDS_QUEUE_DEPTH.labels(queue).inc(amount)
+
+
+def dec_kinds_queue_depth(amount: float = 1.0, *, queue: str) -> None:
+    """Subtract `amount` (default 1) from kinds_queue_depth."""
+    KINDS_QUEUE_DEPTH.labels(queue).dec(amount)
+
+
 KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS = Gauge(
     "kinds_last_success_timestamp_seconds",
     "Unix time of the last successful run",
@@ -93,6 +103,16 @@ kinds_last_success_timestamp_seconds: gauge, in seconds."""
 def set_kinds_last_success_timestamp_seconds(value: float) -> None:
     """Set kinds_last_success_timestamp_seconds to `value`."""
     KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.set(value)
+
+
+def inc_kinds_last_success_timestamp_seconds(amount: float = 1.0) -> None:
+    """Add `amount` (default 1) to kinds_last_success_timestamp_seconds."""
+    KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.inc(amount)
+
+
+def dec_kinds_last_success_timestamp_seconds(amount: float = 1.0) -> None:
+    """Subtract `amount` (default 1) from kinds_last_success_timestamp_seconds."""
+    KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.dec(amount)
 
 
 KINDS_RPC_LATENCY_SECONDS = Summary(

@@ -97,6 +97,16 @@ export function setKindsQueueDepth(value: number, labels: KindsQueueDepthLabels)
   KINDS_QUEUE_DEPTH.set(labels, value);
 }
 
+/** Add `amount` (default 1) to kinds_queue_depth. */
+export function incKindsQueueDepth(labels: KindsQueueDepthLabels, amount: number = 1): void {
+  KINDS_QUEUE_DEPTH.inc(labels, amount);
+}
+
+/** Subtract `amount` (default 1) from kinds_queue_depth. */
+export function decKindsQueueDepth(labels: KindsQueueDepthLabels, amount: number = 1): void {
+  KINDS_QUEUE_DEPTH.dec(labels, amount);
+}
+
 /**
  * Unix time of the last successful run
  *
@@ -112,6 +122,16 @@ export const KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS = new Gauge({
 /** Set kinds_last_success_timestamp_seconds to `value`. */
 export function setKindsLastSuccessTimestampSeconds(value: number): void {
   KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.set(value);
+}
+
+/** Add `amount` (default 1) to kinds_last_success_timestamp_seconds. */
+export function incKindsLastSuccessTimestampSeconds(amount: number = 1): void {
+  KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.inc(amount);
+}
+
+/** Subtract `amount` (default 1) from kinds_last_success_timestamp_seconds. */
+export function decKindsLastSuccessTimestampSeconds(amount: number = 1): void {
+  KINDS_LAST_SUCCESS_TIMESTAMP_SECONDS.dec(amount);
 }
 
 /** The labels of kinds_rpc_latency_seconds. */

@@ -92,3 +92,13 @@ cart_items_in_flight: gauge."""
 def set_cart_items_in_flight(value: float) -> None:
     """Set cart_items_in_flight to `value`."""
     CART_ITEMS_IN_FLIGHT.set(value)
+
+
+def inc_cart_items_in_flight(amount: float = 1.0) -> None:
+    """Add `amount` (default 1) to cart_items_in_flight."""
+    CART_ITEMS_IN_FLIGHT.inc(amount)
+
+
+def dec_cart_items_in_flight(amount: float = 1.0) -> None:
+    """Subtract `amount` (default 1) from cart_items_in_flight."""
+    CART_ITEMS_IN_FLIGHT.dec(amount)

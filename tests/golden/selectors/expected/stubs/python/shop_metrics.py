@@ -75,6 +75,16 @@ def set_node_filesystem_avail_bytes(value: float, *, mountpoint: str) -> None:
     NODE_FILESYSTEM_AVAIL_BYTES.labels(mountpoint).set(value)
 
 
+def inc_node_filesystem_avail_bytes(amount: float = 1.0, *, mountpoint: str) -> None:
+    """Add `amount` (default 1) to node_filesystem_avail_bytes."""
+    NODE_FILESYSTEM_AVAIL_BYTES.labels(mountpoint).inc(amount)
+
+
+def dec_node_filesystem_avail_bytes(amount: float = 1.0, *, mountpoint: str) -> None:
+    """Subtract `amount` (default 1) from node_filesystem_avail_bytes."""
+    NODE_FILESYSTEM_AVAIL_BYTES.labels(mountpoint).dec(amount)
+
+
 SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS = Gauge(
     "shop_catalog_sync_timestamp_seconds",
     "Unix time of the last successful catalog sync.",
@@ -89,3 +99,13 @@ Label source: catalog, prices."""
 def set_shop_catalog_sync_timestamp_seconds(value: float, *, source: Literal["catalog", "prices"]) -> None:
     """Set shop_catalog_sync_timestamp_seconds to `value`."""
     SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.labels(source).set(value)
+
+
+def inc_shop_catalog_sync_timestamp_seconds(amount: float = 1.0, *, source: Literal["catalog", "prices"]) -> None:
+    """Add `amount` (default 1) to shop_catalog_sync_timestamp_seconds."""
+    SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.labels(source).inc(amount)
+
+
+def dec_shop_catalog_sync_timestamp_seconds(amount: float = 1.0, *, source: Literal["catalog", "prices"]) -> None:
+    """Subtract `amount` (default 1) from shop_catalog_sync_timestamp_seconds."""
+    SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.labels(source).dec(amount)

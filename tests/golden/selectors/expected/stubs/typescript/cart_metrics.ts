@@ -114,3 +114,13 @@ export const CART_ITEMS_IN_FLIGHT = new Gauge({
 export function setCartItemsInFlight(value: number): void {
   CART_ITEMS_IN_FLIGHT.set(value);
 }
+
+/** Add `amount` (default 1) to cart_items_in_flight. */
+export function incCartItemsInFlight(amount: number = 1): void {
+  CART_ITEMS_IN_FLIGHT.inc(amount);
+}
+
+/** Subtract `amount` (default 1) from cart_items_in_flight. */
+export function decCartItemsInFlight(amount: number = 1): void {
+  CART_ITEMS_IN_FLIGHT.dec(amount);
+}

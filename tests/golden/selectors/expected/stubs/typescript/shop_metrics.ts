@@ -97,6 +97,22 @@ export function setNodeFilesystemAvailBytes(
   NODE_FILESYSTEM_AVAIL_BYTES.set(labels, value);
 }
 
+/** Add `amount` (default 1) to node_filesystem_avail_bytes. */
+export function incNodeFilesystemAvailBytes(
+  labels: NodeFilesystemAvailBytesLabels,
+  amount: number = 1,
+): void {
+  NODE_FILESYSTEM_AVAIL_BYTES.inc(labels, amount);
+}
+
+/** Subtract `amount` (default 1) from node_filesystem_avail_bytes. */
+export function decNodeFilesystemAvailBytes(
+  labels: NodeFilesystemAvailBytesLabels,
+  amount: number = 1,
+): void {
+  NODE_FILESYSTEM_AVAIL_BYTES.dec(labels, amount);
+}
+
 /** The labels of shop_catalog_sync_timestamp_seconds. */
 export type ShopCatalogSyncTimestampSecondsLabels = {
   source: "catalog" | "prices";
@@ -121,4 +137,20 @@ export function setShopCatalogSyncTimestampSeconds(
   labels: ShopCatalogSyncTimestampSecondsLabels,
 ): void {
   SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.set(labels, value);
+}
+
+/** Add `amount` (default 1) to shop_catalog_sync_timestamp_seconds. */
+export function incShopCatalogSyncTimestampSeconds(
+  labels: ShopCatalogSyncTimestampSecondsLabels,
+  amount: number = 1,
+): void {
+  SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.inc(labels, amount);
+}
+
+/** Subtract `amount` (default 1) from shop_catalog_sync_timestamp_seconds. */
+export function decShopCatalogSyncTimestampSeconds(
+  labels: ShopCatalogSyncTimestampSecondsLabels,
+  amount: number = 1,
+): void {
+  SHOP_CATALOG_SYNC_TIMESTAMP_SECONDS.dec(labels, amount);
 }
