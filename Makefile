@@ -26,6 +26,7 @@ help:
 	@echo "make clean     remove caches and build output (distclean also removes $(VENV))"
 
 $(STAMP): pyproject.toml
+	@echo "make: creating $(VENV) and installing mcgen with its pinned dependencies (a minute or two, quietly)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@

@@ -58,7 +58,8 @@ ShowRun = Callable[[promtool.FileRun], None]
 
 
 def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | None = None,
-          run_promtool: bool = True, show: ShowRun = lambda run: None) -> CheckReport:
+          run_promtool: bool = True, show: ShowRun = lambda run: None,
+          say: Callable[[str], None] = lambda text: None) -> CheckReport:
     """Drift between the specs and `out` (nothing is written); then, only when there is
     none, `promtool check rules` on each rules file and `promtool test rules` on each test
     file the specs produce (`show` gets each file's outcome, in order, as it is known)."""
@@ -74,6 +75,9 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
         rules, tests = ([(p.relative_to(root.resolve()), str(out / p.relative_to(root.resolve())))
                          for p in found] for found in _rules_and_tests(root))
         report.promtool_ran = True
+        say(f"{len(model.services)} spec(s) valid, {len(files)} output(s) up to date; "
+            f"{promtool.binary()}: check {len(rules)} rules file(s), test {len(tests)} "
+            f"suite(s), {promtool.jobs(len(rules) + len(tests))} at a time")
         for command, group in (("check", rules), ("test", tests)):
             for run in promtool.run_each(command, group, root):
                 report.promtool.append(run)

@@ -153,7 +153,7 @@ def check(paths: Paths = None, out: Out = "generated", env: Env = None,
     def action() -> int:
         from mcgen import api
         folder = _folder(out)
-        report = api.check(paths, folder, env, show=_show_run(verbose))
+        report = api.check(paths, folder, env, show=_show_run(verbose), say=typer.echo)
         again = f"mcgen generate{f' --env {env}' if env else ''}"
         for change in report.drift:
             what = "missing" if change.status == "new" else "stale"

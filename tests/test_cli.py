@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,12 @@ def test_check_passes_on_fresh_outputs(project: Path, proof_promtool: str) -> No
     """The committed examples pass `promtool check rules` and their generated tests."""
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
+    # What it is doing, before the slow part; then each file with its time.
+    first, *rest = result.stdout.splitlines()
+    assert first.startswith("3 spec(s) valid, ") and ": check 3 rules file(s), test 3 " \
+        "suite(s), " in first
+    assert re.fullmatch(r"generated/prometheus/codehub\.test\.yml: ok \(\d+\.\d s\)",
+                        next(line for line in rest if "codehub.test" in line))
 
 
 def test_check_names_stale_file_and_changes_nothing(project: Path, no_promtool: None) -> None:

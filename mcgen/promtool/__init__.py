@@ -103,6 +103,11 @@ def _one(command: str, path: Path, shown: str, cwd: Path) -> FileRun:
     return FileRun(shown, command, False, seconds, output, parsed.failures, parsed.unparsed)
 
 
+def jobs(files: int) -> int:
+    """How many promtool processes run at once: one per core, at most 8."""
+    return max(1, min(files, os.cpu_count() or 1, 8))
+
+
 def run_each(command: str, files: Sequence[tuple[Path, str]], cwd: Path) -> Iterator[FileRun]:
     """`promtool <command> rules` on each (path relative to `cwd`, name shown) pair, a
     process per file on every core (promtool itself runs files one after another).
@@ -110,8 +115,8 @@ def run_each(command: str, files: Sequence[tuple[Path, str]], cwd: Path) -> Iter
     if not files:
         return
     binary()  # a missing promtool is one error, not one per file
-    jobs = min(len(files), os.cpu_count() or 1, 8)
-    with ThreadPoolExecutor(jobs) as pool:
+    workers = jobs(len(files))
+    with ThreadPoolExecutor(workers) as pool:
         yield from pool.map(lambda f: _one(command, f[0], f[1], cwd), files)
 
 
