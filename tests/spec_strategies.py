@@ -470,7 +470,11 @@ def _filter(draw: Draw, label: str, allowed: Sequence[str] | None) -> Sel:
 def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
                  counters: Sequence[_Metric]) -> None:
     others = [c for c in counters if c.name != metric.name]
-    pick_other: bool = draw(st.integers(0, 2)) > 0
+    if metric.type == "gauge" and not others:
+        alert["value"] = True  # a ratio of gauges here divides two different gauges
+        alert["above"] = draw(positive)
+        return
+    pick_other: bool = metric.type == "gauge" or draw(st.integers(0, 2)) > 0
     den = draw(st.sampled_from(others)) if others and pick_other else metric
     same = den.name == metric.name
     by = _by(draw, metric, also_on=den.labels) or []
@@ -522,7 +526,8 @@ def _ratio_alert(draw: Draw, svc: _Service, alert: Spec, metric: _Metric,
         if capped and draw(st.integers(0, 19)) == 0:
             # Can never exceed 1 (above), or is below T >= 1 whenever there is traffic.
             svc.expected[(svc.name, alert["alert"])] = \
-                "cannot build a denominator series giving ratio|cross the threshold"
+                "can never fire|cannot build a denominator series giving ratio|" \
+                "cross the threshold"
         else:
             t = draw(st.sampled_from((0.1, 0.5, 0.8)))
     alert[word] = t
@@ -552,15 +557,17 @@ def _combos(labels: dict[str, list[str] | None], select: Sequence[Sel]) -> list[
 
 
 def _alert(draw: Draw, svc: _Service, metric: _Metric, index: int,
-           counters: Sequence[_Metric]) -> Spec:
+           peers: Sequence[_Metric]) -> Spec:
+    """An alert on `metric`; `peers` are the service's metrics of its type (a ratio's
+    denominators)."""
     kinds = {"counter": ["rate", "ratio_to", "absent_for"],
-             "gauge": ["value", "value", "stale_after", "absent_for"],
+             "gauge": ["value", "value", "stale_after", "absent_for", "ratio_to"],
              "histogram": ["quantile", "quantile", "rate", "absent_for"],
              "summary": ["quantile", "quantile", "absent_for"]}[metric.type]
     kind = draw(st.sampled_from(kinds))
     alert: Spec = {"alert": svc.alert_name(index)}
     if kind == "ratio_to":
-        _ratio_alert(draw, svc, alert, metric, counters)
+        _ratio_alert(draw, svc, alert, metric, peers)
         return alert
     if kind == "absent_for":
         alert["absent_for"] = draw(st.sampled_from(ABSENT_FOR))
@@ -735,9 +742,8 @@ def service_specs(draw: Draw, name: str) -> tuple[Spec, dict[tuple[str, str], st
         if draw(st.integers(0, 7)) == 0:
             m.spec["selector"] = _metric_selector(draw)
         m.selector = m.spec.get("selector", selector or {})
-    counters = [m for m in metrics if m.type == "counter"]
     for i, m in enumerate(metrics):
-        alerts = [_alert(draw, svc, m, i, counters)
+        alerts = [_alert(draw, svc, m, i, [x for x in metrics if x.type == m.type])
                   for _ in range(draw(st.integers(0 if i else 1, 3)))]
         if alerts:
             m.spec["alerts"] = alerts

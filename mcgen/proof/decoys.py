@@ -178,14 +178,22 @@ class Decoys:
 
     def ratio_lifting(self, subject: Subject) -> list[Series]:
         """For a ratio that must stay above its threshold (it fires below): another
-        job's numerator, a hundred times the subject's. Read without its selector, the
-        numerator would lift the ratio and silence the fire case."""
+        job's numerator series, a hundred times the subject's traffic. Read without its
+        selector, the numerator would lift the ratio and silence the fire case. (No
+        denominator of theirs: read by a correct rule or not, it must not count.)"""
         a, p = self.p.alert, self.p
         if a.kind != "ratio" or a.op != "<" or not p.metric.selector:
             return []
-        return [s for labels in self.outsiders(subject.labels)
-                for s in p.ratio_series(Subject(labels, subject.threshold, None), 1.0,
-                                        SCOPE_VOLUME, outside=True)]
+        m, n, t, inst = p.metric, p.steps, p.timing, p.instances
+        out = []
+        for labels in self.outsiders(subject.labels):
+            if m.type == "counter":
+                out += scenarios.counter_series(m.name, labels, p.svc.name, SCOPE_VOLUME, n, t,
+                                                inst)
+            else:
+                out += scenarios.gauge_series(m.name, labels, p.svc.name,
+                                              [SCOPE_VOLUME / len(inst)], 0.0, n, t, inst)
+        return out
 
     def present(self, subject: Subject) -> list[Series]:
         """Another job's series of an absent_for alert's metric."""
