@@ -165,12 +165,14 @@ def push(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | No
     return pushing.run(dashboards, where, dry_run=dry_run, message=message, show=show)
 
 
-def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path], list[tuple[Path, str]]]:
     """Split PATHS into spec files and Prometheus rule files (a mapping with `groups`, or
-    a PrometheusRule resource); folders are searched for *.yaml and *.yml, and promtool
-    test files are left out."""
+    a PrometheusRule resource), file by file and, in a bundle, document by document;
+    folders are searched for *.yaml and *.yml. The third list holds what is neither, with
+    why: promtool test files, empty files, other YAML (Kubernetes manifests...)."""
     specs: list[Path] = []
     rules: list[Path] = []
+    other: list[tuple[Path, str]] = []
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or folder; give spec or rule files")
@@ -178,27 +180,38 @@ def lint_inputs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
             else [path]
         for file in files:
             docs = _top_keys(file)
-            if any({"rule_files", "tests"} <= set(d) for d in docs):
-                continue  # a promtool unit-test file: nothing to lint in it
-            is_rules = any("groups" in d or d.get("kind") == "PrometheusRule" for d in docs)
-            (rules if is_rules else specs).append(file)
-    return specs, rules
+            if docs is None:
+                specs.append(file)  # unreadable as YAML: validation says where and why
+            elif any("groups" in d or d.get("kind") == "PrometheusRule" for d in docs):
+                rules.append(file)
+            elif any({"version", "service"} & set(d) or "metrics" in d for d in docs):
+                specs.append(file)
+            elif any({"rule_files", "tests"} <= set(d) for d in docs):
+                other.append((file, "a promtool test file"))
+            elif not any(docs):  # no document, `null`, `{}`
+                other.append((file, "empty"))
+            else:
+                kinds = sorted({str(d.get("kind")) for d in docs if d.get("kind")})
+                what = f"Kubernetes {', '.join(kinds)}" if kinds else "YAML of another kind"
+                other.append((file, f"{what}, not a spec or rule file"))
+    return specs, rules, other
 
 
-def _top_keys(file: Path) -> list[dict[str, str | None]]:
-    """The top-level keys (and plain values) of each document of a YAML file (a bundle of
-    resources holds several), composed but not constructed: a value no tag can read, an
-    alias bomb or a huge file is reported by validation, with its position, not here."""
+def _top_keys(file: Path) -> list[dict[str, str | None]] | None:
+    """The top-level keys (and plain values) of each mapping document of a YAML file (a
+    bundle of resources holds several; `null` and `{}` documents none), composed but not
+    constructed; None when it cannot be read as YAML (validation then says where and why:
+    a value no tag can read, an alias bomb, a huge file)."""
     import yaml
 
     from mcgen.spec.load import MAX_FILE_BYTES
     try:
         if not file.is_file() or file.stat().st_size > MAX_FILE_BYTES:
-            return []  # /dev/zero, a named pipe: never read
+            return None  # /dev/zero, a named pipe: never read
         nodes = list(yaml.compose_all(file.read_text(encoding="utf-8"),
                                       Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except (yaml.YAMLError, OSError, UnicodeDecodeError, RecursionError):
-        return []
+        return None
     return [{str(k.value): v.value if isinstance(v, yaml.ScalarNode) else None
              for k, v in node.value if isinstance(k, yaml.ScalarNode)}
             for node in nodes if isinstance(node, yaml.MappingNode)]
@@ -211,7 +224,7 @@ def lint(paths: list[Path] | None = None, env: str | None = None,
     from mcgen.lint import Context, load_rules
     from mcgen.lint import run as lintrun
     cfg = lintrun.config(config_path or lintrun.CONFIG_FILE)
-    specs, rule_paths = lint_inputs(paths or [DEFAULT_SPECS])
+    specs, rule_paths, skipped = lint_inputs(paths or [DEFAULT_SPECS])
     model = validate(specs, env) if specs else None
     if model is None and rule_paths and DEFAULT_SPECS.exists():
         model = validate([DEFAULT_SPECS], env)  # to know which metric names exist
@@ -219,10 +232,12 @@ def lint(paths: list[Path] | None = None, env: str | None = None,
     if rule_paths:
         from mcgen.lint import rulefiles
         files = tuple(rulefiles.load(rule_paths))
-    ctx = Context(model if specs or rule_paths else None, files, cfg)
+    from mcgen.spec.validate import shown
+    ctx = Context(model if specs or rule_paths else None, files, cfg,
+                  tuple((shown(p), why) for p, why in skipped))
     findings: list[Any] = []
     for r in load_rules().values():
-        if (r.kind == "spec" and specs) or (r.kind == "rules" and files):
+        if (r.kind == "spec" and specs) or (r.kind == "rules" and files) or r.kind == "input":
             findings.extend(r.check(ctx, r))
     if specs:
         findings = lintrun.by_spec(findings, model)

@@ -38,7 +38,7 @@ class Rule:
     severity: str
     summary: str
     doc: str
-    kind: str  # spec | rules
+    kind: str  # spec | rules | input (what was given but not linted)
     check: Callable[..., Iterable[Finding]]
 
     def finding(self, pos: Position, message: str, hint: str) -> Finding:
@@ -51,7 +51,7 @@ RULES: dict[str, Rule] = {}
 def rule(rule_id: str, severity: str, summary: str, kind: str = "spec"
          ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     """Register a check. It is called with (ctx, rule) and yields findings."""
-    assert severity in SEVERITIES and kind in ("spec", "rules"), (severity, kind)
+    assert severity in SEVERITIES and kind in ("spec", "rules", "input"), (severity, kind)
 
     def register(check: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         assert rule_id not in RULES, f"rule {rule_id} registered twice"
@@ -81,6 +81,7 @@ class Context:
     model: Any  # mcgen.spec.model.Model | None
     rule_files: tuple[Any, ...]
     config: Config
+    skipped: tuple[tuple[str, str], ...] = ()  # (file shown, what it is) not linted
 
 
 def load_rules() -> dict[str, Rule]:
@@ -94,4 +95,4 @@ def load_rules() -> dict[str, Rule]:
 # Modules that define rules; adding a module is one entry here.
 _MODULES: list[str] = ["mcgen.lint.promqlrules", "mcgen.lint.rulehygiene",
                        "mcgen.lint.naming", "mcgen.lint.buckets", "mcgen.lint.grading",
-                       "mcgen.lint.cardinality", "mcgen.lint.alerts"]
+                       "mcgen.lint.cardinality", "mcgen.lint.alerts", "mcgen.lint.inputs"]

@@ -28,6 +28,7 @@ class Known:
     records: set[str] = field(default_factory=set)  # recording rules of the linted files
     prefixed: dict[str, str] = field(default_factory=dict)  # name without service_ -> name
     buckets_in_files: set[str] = field(default_factory=set)  # X where X_bucket is read
+    labels: dict[str, frozenset[str]] = field(default_factory=dict)  # series -> declared
 
     def exists(self, name: str) -> bool:
         return (name in self.series or name in self.records or name in self.types
@@ -46,6 +47,9 @@ def _build(model: Any, files: tuple[Any, ...]) -> Known:
         for metric in service.metrics:
             known.types[metric.name] = metric.type
             known.series.update(metric.name + s for s in SUFFIXES.get(metric.type, ("",)))
+            for suffix in SUFFIXES.get(metric.type, ("",)):
+                known.labels[metric.name + suffix] = frozenset(metric.label_names) | (
+                    {"le"} if suffix == "_bucket" else set())
             prefix = service.name + "_"
             if metric.name.startswith(prefix):
                 known.prefixed[metric.name[len(prefix):]] = metric.name

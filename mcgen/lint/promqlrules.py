@@ -52,19 +52,29 @@ def parse_error(ctx: Context, r: Rule) -> Iterator[Finding]:
     for _, expr in _exprs(ctx):
         if expr.parsed.error is None:
             continue
-        if any(misplaced_by(expr.text)) or any(hyphens(expr.text)):
-            continue  # reported with a precise cause by the rules above and below
+        if any(misplaced_by(expr.text)):
+            continue  # reported with a precise cause by the rule above
+        if expr.parsed.error.startswith("nested deeper"):
+            yield r.finding(expr.at(0), f"PromQL not checked: {expr.parsed.error}",
+                            "write the alternatives as recording rules, or as a regex "
+                            "matcher (`job=~\"a|b|c\"`) instead of a chain of `or`")
+            continue
         hint = "fix the expression (`promtool check rules` points at the same spot)"
         if "holt_winters" in expr.parsed.error:  # renamed in Prometheus 3
             hint = "Prometheus 3 calls it double_exponential_smoothing (experimental)"
+        elif any(hyphens(expr.text)):
+            hint = "a metric name holds no `-` (see promql/metric-name-hyphen)"
         yield r.finding(expr.at(unbalanced(expr.text)),
                         f"PromQL does not parse: {expr.parsed.error}", hint)
 
 
-@rule("promql/metric-name-hyphen", "error", "No hyphens in metric names", kind="rules")
+@rule("promql/metric-name-hyphen", "warning",
+      "A `-` between two names has spaces around it", kind="rules")
 def metric_name_hyphen(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Metric names cannot hold `-`: `foo-bar_total` is read as `foo - bar_total`, a
-    subtraction of two series that do not exist (or, inside `rate()`, a parse error)."""
+    subtraction of two series, which is valid PromQL (so a warning, not an error) but
+    most often an exporter's hyphenated name copied by mistake: the two series do not
+    exist and the rule never yields anything. Write `a - b` when a subtraction is meant."""
     for _, expr in _exprs(ctx):
         for offset, name in hyphens(expr.text):
             yield r.finding(expr.at(offset), f"`{name}` is not a metric name: PromQL reads "
@@ -74,7 +84,13 @@ def metric_name_hyphen(ctx: Context, r: Rule) -> Iterator[Finding]:
 
 
 def _drops_le(node: Node) -> str | None:
-    """Why a histogram_quantile argument has no `le` left, or None."""
+    """Why a histogram_quantile argument has no `le` left, or None. Only classic
+    histograms have `le` (a native histogram's argument reads no `_bucket` series); a
+    join keeps the labels of its `group_left`/`group_right` side and set operators keep
+    their left side's, so only one-to-one matching can lose `le`."""
+    if not any(isinstance(sub, pp.VectorSelector) and "bucket" in str(sub.name or "")
+               for sub in walk(node)):
+        return None
     for sub in walk(node):
         if isinstance(sub, pp.AggregateExpr):
             mod = sub.modifier
@@ -85,7 +101,8 @@ def _drops_le(node: Node) -> str | None:
             if mod.type == pp.AggModifierType.Without and "le" in mod.labels:
                 return f"`{op(sub)} without (le)` drops `le`"
             return None  # the outermost aggregation decides
-        if isinstance(sub, pp.BinaryExpr) and sub.modifier and sub.modifier.matching:
+        if isinstance(sub, pp.BinaryExpr) and sub.modifier and sub.modifier.matching \
+                and sub.modifier.card == pp.VectorMatchCardinality.OneToOne:
             m = sub.modifier.matching
             if (m.type == pp.LabelModifierType.Include) != ("le" in m.labels):
                 return "vector matching drops `le`"
@@ -122,8 +139,11 @@ def _bare_rate(node: Node) -> pp.VectorSelector | None:
       "Ratios of rates aggregate both sides to the same labels", kind="rules")
 def ratio_unaggregated(ctx: Context, r: Rule) -> Iterator[Finding]:
     """`rate(a{status="error"}[5m]) / rate(a[5m])` matches series with identical label
-    sets: the `status` label makes each error series divide only itself (ratio 1), and
-    different metrics rarely share every label. Aggregate both sides to the same labels."""
+    sets: the `status` label makes each error series divide only itself (ratio 1); two
+    metrics the specs declare with different labels never match. Aggregate both sides to
+    the same labels. Not reported: siblings read with the same filters (`x_sum / x_count`,
+    an exporter's `errors_total / requests_total`), which carry the same labels."""
+    known = known_metrics(ctx)
     for _, expr in _exprs(ctx):
         ast = expr.parsed.ast
         if ast is None:
@@ -133,7 +153,7 @@ def ratio_unaggregated(ctx: Context, r: Rule) -> Iterator[Finding]:
                     node.modifier is not None and node.modifier.matching is not None):
                 continue
             lhs, rhs = _bare_rate(node.lhs), _bare_rate(node.rhs)
-            if lhs is None or rhs is None or str(lhs) == str(rhs):
+            if lhs is None or rhs is None or not _apart(lhs, rhs, known):
                 continue
             left, right = (str(x).removesuffix("{}") for x in (lhs, rhs))
             yield r.finding(expr.at(locate(expr.text, ast, lhs)),
@@ -141,6 +161,22 @@ def ratio_unaggregated(ctx: Context, r: Rule) -> Iterator[Finding]:
                             "labels, and their selectors differ",
                             "aggregate both sides to the labels you want: `sum by (...) "
                             "(rate(...)) / sum by (...) (rate(...))`")
+
+
+def _apart(lhs: pp.VectorSelector, rhs: pp.VectorSelector, known: Known) -> bool:
+    """Whether one-to-one matching on every label pairs no series, or the wrong ones: the
+    selectors filter differently, or the specs declare the two with different labels.
+    Siblings with the same filters (`x_sum` / `x_count`, `errors_total` /
+    `requests_total` of one exporter) share their labels, and match."""
+    if _filters(lhs) != _filters(rhs):
+        return True
+    mine, theirs = (known.labels.get(str(x.name or "")) for x in (lhs, rhs))
+    return mine is not None and theirs is not None and mine != theirs
+
+
+def _filters(selector: pp.VectorSelector) -> set[str]:
+    """A selector's label matchers but the name's, as text."""
+    return {str(m) for m in selector.matchers.matchers if m.name != "__name__"}
 
 
 def _histogram_base(name: str, known: Known) -> tuple[str, str] | None:

@@ -120,6 +120,8 @@ def _groups(doc: Document) -> tuple[Any, JsonPath] | None:
 
 
 def load_one(path: Path) -> RuleFile:
+    """A rule file, or a bundle of YAML documents (`---`) whose rule documents (with
+    `groups`, or PrometheusRule resources) are read one by one; the others are skipped."""
     where = shown(path)
     start = Position(where, 1, 1)
     try:
@@ -127,33 +129,54 @@ def load_one(path: Path) -> RuleFile:
     except (OSError, UnicodeDecodeError) as exc:
         return RuleFile(where, (), (Problem(start, f"cannot read the file ({exc})",
                                             "check the path and save it as UTF-8"),))
-    doc = Document(where, None)
+    rules: list[RuleEntry] = []
+    problems: list[Problem] = []
     loader = _Loader(source)
+    found_any = False
     try:
-        root = loader.get_single_node()
-        if root is None:
-            return RuleFile(where, (), (Problem(start, "the file is empty", "write rule groups"),))
-        doc.data = _Walker(doc, loader).walk(root, ())
+        while loader.check_node():
+            root = loader.get_node()
+            if root is None:
+                continue
+            doc = Document(where, None)
+            doc.data = _Walker(doc, loader).walk(root, ())
+            found = _groups(doc)
+            if found is None:
+                continue  # another resource of the bundle
+            found_any = True
+            _read_groups(doc, found, root, source, rules, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(where, mark.line + 1, mark.column + 1) if mark else start
-        return RuleFile(where, (), (Problem(pos, f"YAML syntax error: {exc.problem}",
-                                            "fix the YAML syntax"),))
+        problems.append(Problem(pos, f"YAML syntax error: {exc.problem}",
+                                "fix the YAML syntax"))
     except yaml.YAMLError as exc:
-        return RuleFile(where, (), (Problem(start, f"YAML error: {exc}", "fix the YAML"),))
+        problems.append(Problem(start, f"YAML error: {exc}", "fix the YAML"))
     finally:
         loader.dispose()
-    found = _groups(doc)
-    if found is None or not isinstance(found[0], list):
-        return RuleFile(where, (), (Problem(doc.pos(()), "no rule groups found",
-                                            "a rule file has `groups:` (a PrometheusRule "
-                                            "`spec.groups:`), a list of groups"),))
-    nodes = _exprs(root, ())
+    if not found_any and not problems:
+        problems.append(Problem(start, "no rule groups found", "a rule file has `groups:` "
+                                "(a PrometheusRule `spec.groups:`), a list of groups"))
+    return RuleFile(where, tuple(rules), tuple(problems))
+
+
+def _read_groups(doc: Document, found: tuple[Any, JsonPath], root: yaml.Node, source: str,
+                 rules: list[RuleEntry], problems: list[Problem]) -> None:
+    """The rules of one document's groups. A group whose `rules` is empty or missing is
+    one Prometheus loads (with no rules); anything else in its place is a problem."""
     groups, base = found
-    rules: list[RuleEntry] = []
-    problems: list[Problem] = []
+    where = doc.path
+    if groups is None:
+        return
+    if not isinstance(groups, list):
+        problems.append(Problem(doc.pos(base), "`groups` is not a list",
+                                "write the rule groups as a list: `groups: [- name: ...]`"))
+        return
+    nodes = _exprs(root, ())
     for g, group in enumerate(groups):
-        items = group.get("rules") if isinstance(group, dict) else None
+        items = group.get("rules", []) if isinstance(group, dict) else None
+        if items is None and isinstance(group, dict):
+            items = []  # `rules:` with nothing after it: an empty group
         if not isinstance(items, list):
             problems.append(Problem(doc.pos((*base, g)), "a group without a `rules` list",
                                     "give each group `name:` and `rules:`"))
@@ -174,7 +197,6 @@ def load_one(path: Path) -> RuleFile:
                 problems.append(Problem(doc.pos(path_), f"rule {item[kind]!s} has no `expr`",
                                         "give it the PromQL expression to evaluate"))
             rules.append(RuleEntry(kind, str(item[kind]), expr, item, doc, path_))
-    return RuleFile(where, tuple(rules), tuple(problems))
 
 
 def load(paths: list[Path]) -> list[RuleFile]:

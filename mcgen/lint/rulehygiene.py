@@ -12,9 +12,10 @@ from mcgen.lint import Context, Finding, Rule, rule
 from mcgen.lint.rulefiles import RuleEntry
 from mcgen.promql.parser import Node, metric_name, op, walk
 
-_RECORD_RE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
+_RECORD_RE = re.compile(
+    r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+(:[a-zA-Z0-9_]+)*$")
 _ALERT_RE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-SEVERITIES = ("critical", "warning", "info")
+SEVERITIES = ("critical", "warning", "info", "none")  # none: Watchdog-style, never routed
 _WINDOW_RE = re.compile(r"(\d+[smhdwy])$")
 
 
@@ -90,17 +91,27 @@ def alert_for(ctx: Context, r: Rule) -> Iterator[Finding]:
     confirms the condition, and a `for` would only delay the page."""
     for entry in _entries(ctx, "alert"):
         value = entry.data.get("for")
-        if value in (None, "0", "0s", "0m", 0) and not _multiwindow(entry):
+        if value in (None, "0", "0s", "0m", 0) and not _multiwindow(entry) \
+                and not _constant(entry):
             yield r.finding(entry.pos("for") if value is not None else entry.pos("alert"),
                             f"alert `{entry.name}` fires on the first evaluation (no `for`)",
                             "add `for: 5m` (at least a few evaluation intervals)")
+
+
+def _constant(entry: RuleEntry) -> bool:
+    """An expression that reads no series (`vector(1)`: the Watchdog, always firing):
+    nothing to hold."""
+    ast = entry.expr.parsed.ast if entry.expr is not None else None
+    return ast is not None and not any(
+        isinstance(n, pp.VectorSelector | pp.MatrixSelector) for n in walk(ast))
 
 
 @rule("rules/alert-severity", "warning",
       "Alerts have a severity label: critical, warning or info", kind="rules")
 def alert_severity(ctx: Context, r: Rule) -> Iterator[Finding]:
     """Alertmanager routes on `severity`; a missing or unusual value goes to the default
-    receiver, or nowhere."""
+    receiver, or nowhere. `none` is accepted: kube-prometheus' Watchdog and InfoInhibitor
+    carry it on purpose (they are never routed to people)."""
     for entry in _entries(ctx, "alert"):
         labels = entry.data.get("labels")
         severity = labels.get("severity") if isinstance(labels, dict) else None

@@ -33,7 +33,24 @@ class Parsed:
     error: str | None
 
 
+# How deep an expression may nest (operators, parentheses, unary signs): the parser
+# recurses once per level and overflows its stack (a crash, not an error) beyond a few
+# thousand; real rules nest a few dozen.
+MAX_DEPTH = 500
+_DEPTH_RE = re.compile(r"\b(?:and|or|unless)\b|[-+*/%^(]|[=!<>]=|[<>]")
+
+
+def depth(text: str) -> int:
+    """An upper bound of the expression's nesting: its operators and opening parentheses
+    outside label matchers, ranges, strings and comments."""
+    plain = re.sub(r"\{[^{}]*\}|\[[^\[\]]*\]", " ", masked(text))
+    return len(_DEPTH_RE.findall(plain))
+
+
 def parse(text: str) -> Parsed:
+    if depth(text) > MAX_DEPTH:
+        return Parsed(None, f"nested deeper than {MAX_DEPTH} operations and parentheses, "
+                      "more than mcgen can check (split it into recording rules)")
     try:
         return Parsed(pp.parse(text), None)
     except (ValueError, RuntimeError) as exc:  # the parser raises ValueError
@@ -57,10 +74,13 @@ def children(node: Node) -> list[Node]:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every node, pre-order (parents before children, left before right)."""
-    yield node
-    for child in children(node):
-        yield from walk(child)
+    """Every node, pre-order (parents before children, left before right), without
+    recursion (a chain of operators is as deep as it is long)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
 
 
 def op(node: pp.BinaryExpr | pp.AggregateExpr) -> str:
