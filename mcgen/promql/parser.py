@@ -136,7 +136,9 @@ def occurrences(text: str, word: str) -> list[int]:
 
 
 def locate(text: str, ast: Node, target: Node) -> int:
-    """Offset of `target` (a node of `ast`) in `text`; 0 when it cannot be told."""
+    """Offset of `target` (a node of `ast`) in `text`; 0 when it cannot be told. The
+    nodes and occurrences of each word are worked out once per expression, so that
+    locating every finding of a large expression costs time in proportion to them."""
     word = token(target)
     if word is None:
         firsts = [n for n in walk(target) if token(n) is not None]
@@ -144,9 +146,36 @@ def locate(text: str, ast: Node, target: Node) -> int:
             return 0
         target, word = firsts[0], token(firsts[0])
         assert word is not None
-    same = [n for n in walk(ast) if token(n) == word]
-    index = next((i for i, n in enumerate(same) if n is target), None)
-    if index is None:  # the bindings make new wrapper objects on each access
-        index = next((i for i, n in enumerate(same) if repr(n) == repr(target)), 0)
-    found = occurrences(text, word)
+    order, found = _table(text, ast).get(word, ({}, []))
+    index = order.get(repr(target), 0)
     return found[index] if index < len(found) else (found[0] if found else 0)
+
+
+_WORD_RE = re.compile(r"(?<![A-Za-z0-9_:])[A-Za-z_:][A-Za-z0-9_:]*")
+_TABLES: dict[tuple[str, int], dict[str, tuple[dict[str, int], list[int]]]] = {}
+
+
+def _table(text: str, ast: Node) -> dict[str, tuple[dict[str, int], list[int]]]:
+    """For each word nodes start with: its nodes in walk order (told apart by their text,
+    as the bindings make new wrapper objects on each access; the first of equal ones
+    wins) and its offsets in the text. One walk and one scan per expression."""
+    key = (text, id(ast))
+    if key in _TABLES:
+        return _TABLES[key]
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    nodes: dict[str, dict[str, int]] = {}
+    counts: dict[str, int] = {}
+    for n in walk(ast):
+        word = token(n)
+        if word is not None:
+            i = counts.get(word, 0)
+            counts[word] = i + 1
+            nodes.setdefault(word, {}).setdefault(repr(n), i)
+    offsets: dict[str, list[int]] = {}
+    for m in _WORD_RE.finditer(masked(text)):
+        if m.group() in nodes:
+            offsets.setdefault(m.group(), []).append(m.start())
+    table = {word: (order, offsets.get(word, [])) for word, order in nodes.items()}
+    _TABLES[key] = table
+    return table
