@@ -435,6 +435,31 @@ def test_cli_github_annotations() -> None:
         "is in ms, not the base unit seconds; record seconds and name it ..._seconds")
 
 
+def test_cli_github_paths_from_the_repository_root(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """GitHub places annotations by the path from the repository root, wherever mcgen
+    runs (a workflow step may `cd` into a subfolder)."""
+    (tmp_path / ".git").mkdir()
+    sub = tmp_path / "monitoring"
+    sub.mkdir()
+    (sub / "s.yaml").write_text(BAD, encoding="utf-8")
+    monkeypatch.chdir(sub)
+    result = runner.invoke(app, ["lint", "--format", "github", "s.yaml"])
+    assert result.output.startswith("::warning file=monitoring/s.yaml,line=5,col=5,")
+
+
+def test_cli_text_counts_by_rule() -> None:
+    Path("s.yaml").write_text(BAD.replace("shop_latency_ms", "shopLatency_ms"),
+                              encoding="utf-8")
+    Path("mcgen.toml").write_text("", encoding="utf-8")
+    out = runner.invoke(app, ["lint", "s.yaml"]).output.splitlines()
+    counted = [line.rsplit("[", 1)[-1].rstrip("]") for line in out[:-2]]
+    assert out[-2] == f"{len(counted)} finding(s): {len(counted)} warning"
+    assert {"naming/base-unit", "naming/snake-case"} <= set(counted)
+    ranked = sorted(set(counted), key=lambda r: (-counted.count(r), r))
+    assert out[-1] == "by rule: " + ", ".join(f"{r} {counted.count(r)}" for r in ranked)
+
+
 def test_cli_fail_on() -> None:
     assert cli("--fail-on", "warning")[0] == 1
     assert cli("--fail-on", "info")[0] == 1
