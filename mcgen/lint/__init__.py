@@ -95,4 +95,5 @@ def load_rules() -> dict[str, Rule]:
 # Modules that define rules; adding a module is one entry here.
 _MODULES: list[str] = ["mcgen.lint.promqlrules", "mcgen.lint.rulehygiene",
                        "mcgen.lint.naming", "mcgen.lint.buckets", "mcgen.lint.grading",
-                       "mcgen.lint.cardinality", "mcgen.lint.alerts", "mcgen.lint.inputs"]
+                       "mcgen.lint.cardinality", "mcgen.lint.alerts", "mcgen.lint.inputs",
+                       "mcgen.lint.rulefmt", "mcgen.lint.alertlogic"]

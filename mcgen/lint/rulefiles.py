@@ -59,6 +59,8 @@ class RuleFile:
     path: str
     rules: tuple[RuleEntry, ...]
     problems: tuple[Problem, ...]  # the file or a rule cannot be read as a rule file
+    # Each rule document: its data and where its groups are (`groups`, `spec.groups`).
+    documents: tuple[tuple[Document, JsonPath], ...] = ()
 
 
 def _places(text: str, source: str, node: yaml.ScalarNode, where: str) -> tuple[Position, ...]:
@@ -131,6 +133,7 @@ def load_one(path: Path) -> RuleFile:
                                             "check the path and save it as UTF-8"),))
     rules: list[RuleEntry] = []
     problems: list[Problem] = []
+    documents: list[tuple[Document, JsonPath]] = []
     loader = _Loader(source)
     found_any = False
     try:
@@ -144,6 +147,7 @@ def load_one(path: Path) -> RuleFile:
             if found is None:
                 continue  # another resource of the bundle
             found_any = True
+            documents.append((doc, found[1]))
             _read_groups(doc, found, root, source, rules, problems)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -157,7 +161,7 @@ def load_one(path: Path) -> RuleFile:
     if not found_any and not problems:
         problems.append(Problem(start, "no rule groups found", "a rule file has `groups:` "
                                 "(a PrometheusRule `spec.groups:`), a list of groups"))
-    return RuleFile(where, tuple(rules), tuple(problems))
+    return RuleFile(where, tuple(rules), tuple(problems), tuple(documents))
 
 
 def _read_groups(doc: Document, found: tuple[Any, JsonPath], root: yaml.Node, source: str,
