@@ -13,7 +13,7 @@ from typing import Any
 
 from mcgen.errors import Position, SpecProblem
 from mcgen.promql import Duration
-from mcgen.spec import alertchecks, bounds, matchers, names
+from mcgen.spec import alertchecks, bounds, matchers, names, routing
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
@@ -72,7 +72,7 @@ class ServiceBuilder(Builder):
             metrics=metrics, slos=slos, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
             lint=self.lint_settings(), selector=self.service_selector,
-            metric_index={m.name: m for m in metrics},
+            routing=routing.build(self), metric_index={m.name: m for m in metrics},
         )
 
     def lint_settings(self) -> LintSettings:
