@@ -252,6 +252,20 @@ class Service:
         return self.metric_index[name]
 
 
+# The outputs `mcgen generate` writes unless mcgen.toml's [generate] targets says (SPEC 6).
+DEFAULT_TARGETS = ("rules", "tests", "dashboards", "provisioning", "stubs", "docs")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What mcgen.toml says about generation: the targets ([generate] targets) and the
+    PrometheusRule's namespace and labels ([kubernetes])."""
+
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    namespace: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Model:
     """Every service of a run. A metric name is unique within a service; services whose
@@ -259,3 +273,4 @@ class Model:
     through their service (`Service.metric`)."""
 
     services: tuple[Service, ...]
+    settings: Settings = Settings()
