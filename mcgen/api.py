@@ -108,8 +108,8 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
 
 def fired_labels(svc: Service, model: Model, files: dict[str, str] | None = None
                  ) -> list[dict[str, str]]:
-    """The exact label sets the service's alerts fire with in its generated promtool tests
-    (rendered now unless `files` holds them): every alert and SLO alert, as proven."""
+    """The distinct label sets the service's alerts fire with in its generated promtool
+    tests (rendered now unless `files` holds them): every alert and SLO alert, as proven."""
     import yaml
 
     from mcgen import conventions
@@ -119,8 +119,10 @@ def fired_labels(svc: Service, model: Model, files: dict[str, str] | None = None
         doc, _ = proof.tests_document(svc, model)
     else:
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return [{**alert["exp_labels"], "alertname": check["alertname"]} for group in doc["tests"]
-            for check in group.get("alert_rule_test", []) for alert in check["exp_alerts"]]
+    found = {tuple(sorted({**alert["exp_labels"], "alertname": check["alertname"]}.items()))
+             for group in doc["tests"] for check in group.get("alert_rule_test", [])
+             for alert in check["exp_alerts"]}
+    return [dict(labels) for labels in sorted(found)]
 
 
 def prove_routing(model: Model, files: dict[str, str] | None = None,
