@@ -27,8 +27,9 @@ def validate(paths: list[Path] | None = None, env: str | None = None,
              config: Path = settings.CONFIG_FILE) -> Model:
     """The validated model, with the settings of generation of `config` (mcgen.toml in
     the working folder); raises SpecError listing every problem."""
-    model = _validate(paths or [DEFAULT_SPECS], env)
-    return dataclasses.replace(model, settings=settings.load(config, known=tuple(TARGETS)))
+    chosen = settings.load(config, known=tuple(TARGETS))
+    model = _validate(paths or [DEFAULT_SPECS], env, chosen.keep_labels)
+    return dataclasses.replace(model, settings=chosen)
 
 
 def render(paths: list[Path] | None = None, env: str | None = None,
@@ -91,6 +92,10 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
                          orphans=_orphans(out, files, {s.source for s in model.services}))
     if not run_promtool or report.drift or report.orphans:
         return report
+    routed = any(s.routing is not None for s in model.services)
+    if routed:
+        from mcgen.routing import amtool
+        amtool.binary()  # missing: say so before promtool's long runs
     with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
         root = Path(tmp)
         write.fresh(root, files)
@@ -101,7 +106,7 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
             for run in promtool.run_each(command, group, root):
                 report.promtool.append(run)
                 show(run)
-    if any(s.routing is not None for s in model.services):
+    if routed:
         report.routing = prove_routing(model, files)
     return report
 

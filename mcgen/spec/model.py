@@ -154,6 +154,9 @@ class Slo:
     min_traffic: float | None  # events/s over the long window below which alerts stay quiet
     pos: Position
     absent: AbsentAlert | None = None  # None: `alerting.absent: false`
+    # mcgen.toml's [generate] keep_labels: target labels every SLO aggregation keeps, so
+    # that a ruler seeing several clusters judges each apart.
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,10 +261,12 @@ DEFAULT_TARGETS = ("rules", "tests", "dashboards", "provisioning", "stubs", "doc
 
 @dataclass(frozen=True)
 class Settings:
-    """What mcgen.toml says about generation: the targets ([generate] targets) and the
-    PrometheusRule's namespace and labels ([kubernetes])."""
+    """What mcgen.toml says about generation: the targets and the labels every
+    aggregation keeps ([generate] targets, keep_labels) and the PrometheusRule's namespace
+    and labels ([kubernetes])."""
 
     targets: tuple[str, ...] = DEFAULT_TARGETS
+    keep_labels: tuple[str, ...] = ()  # target labels every aggregation keeps
     namespace: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
 

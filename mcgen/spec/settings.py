@@ -3,6 +3,7 @@
 ```toml
 [generate]
 targets = ["rules", "tests", "dashboards", "provisioning", "stubs", "docs", "prometheusrule"]
+keep_labels = ["cluster"]   # target labels every aggregation keeps (global rulers)
 
 [kubernetes]
 namespace = "monitoring"
@@ -27,6 +28,10 @@ CONFIG_FILE = Path("mcgen.toml")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?"
                         r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Labels an aggregation cannot keep: alert labels mcgen sets, and le / quantile.
+_NOT_KEPT = frozenset({"alertname", "severity", "service", "slo", "slo_severity", "le",
+                       "quantile"})
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
 
 
@@ -40,7 +45,7 @@ def load(path: Path = CONFIG_FILE, known: tuple[str, ...] = DEFAULT_TARGETS) -> 
         raise UsageError(f"{path}: cannot read it ({exc}); fix the TOML") from None
     generate = _table(path, data, "generate")
     kube = _table(path, data, "kubernetes")
-    for table, keys, name in ((generate, {"targets"}, "generate"),
+    for table, keys, name in ((generate, {"targets", "keep_labels"}, "generate"),
                               (kube, {"namespace", "labels"}, "kubernetes")):
         for key in sorted(set(table) - keys):
             raise UsageError(f"{path}: [{name}] has no setting '{key}'; known: "
@@ -57,6 +62,7 @@ def load(path: Path = CONFIG_FILE, known: tuple[str, ...] = DEFAULT_TARGETS) -> 
         raise UsageError(f"{path}: [generate] targets names a target twice; remove the repeat")
     if not targets:
         raise UsageError(f"{path}: [generate] targets is empty; name at least one target")
+    keep = _keep_labels(path, generate.get("keep_labels", []))
     namespace = kube.get("namespace")
     if namespace is not None and (not isinstance(namespace, str)
                                   or not _NAMESPACE.match(namespace)):
@@ -70,7 +76,25 @@ def load(path: Path = CONFIG_FILE, known: tuple[str, ...] = DEFAULT_TARGETS) -> 
                 or not _LABEL_VALUE.match(value):
             raise UsageError(f"{path}: [kubernetes] label {key} = {value!r} is not a valid "
                              "Kubernetes label; use letters, digits, -, _ and ., at most 63")
-    return Settings(tuple(targets), namespace, tuple(sorted(labels.items())))
+    return Settings(tuple(targets), keep, namespace, tuple(sorted(labels.items())))
+
+
+def _keep_labels(path: Path, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise UsageError(f"{path}: [generate] keep_labels must be a list of label names, "
+                         'like ["cluster"]')
+    for label in raw:
+        if not _LABEL_NAME.match(label) or label.startswith("__"):
+            raise UsageError(f"{path}: [generate] keep_labels: {label!r} is not a label name; "
+                             "use letters, digits and _, not starting with a digit or __")
+        if label in _NOT_KEPT:
+            raise UsageError(f"{path}: [generate] keep_labels: '{label}' is set by mcgen or "
+                             "by client libraries; name the target labels that tell your "
+                             "clusters apart (cluster, region, ...)")
+    if len(set(raw)) != len(raw):
+        raise UsageError(f"{path}: [generate] keep_labels names a label twice; remove the "
+                         "repeat")
+    return tuple(raw)
 
 
 def _table(path: Path, data: dict[str, Any], name: str) -> dict[str, Any]:
