@@ -145,11 +145,10 @@ def prove_routing(model: Model, files: dict[str, str] | None = None,
     labels = {s.name: fired_labels(s, model, files) for s in routed}
     for svc in routed:
         fired = {lb["alertname"] for lb in labels[svc.name]}
-        for group in rules_document(svc, model)["groups"]:
-            for rule in group["rules"]:
-                if "alert" in rule and rule["alert"] not in fired:
-                    report.problems.append(f"{svc.source}: alert {rule['alert']} fires in no "
-                                           "generated test, so its routing is not proven")
+        names = {r["alert"] for g in rules_document(svc, model)["groups"] for r in g["rules"]
+                 if "alert" in r}
+        report.problems += [f"{svc.source}: alert {name} fires in no generated test, so its "
+                            "routing is not proven" for name in sorted(names - fired)]
     report.problems += routeproof.inhibition_problems(routed, config, labels)
     cases = [c for s in routed for c in routeproof.cases(s, labels[s.name])]
     with tempfile.TemporaryDirectory(prefix="mcgen-alertmanager-") as tmp:

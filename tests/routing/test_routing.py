@@ -232,3 +232,19 @@ def test_check_reports_routing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1, result.output
     assert "amtool check-config FAILED" in result.stderr
+
+
+def test_an_alert_without_a_firing_test_is_reported(tmp_path: Path, amtool: str) -> None:
+    """Routing is proven on the label sets the generated tests fire with: an alert that
+    fires in none of them would go unproven, and the check says which."""
+    model = _model(tmp_path)
+    tests = conventions.tests_path("shop")
+    files = {tests: "rule_files: [x]\ntests: []\n"}
+    report = api.prove_routing(model, files)
+    assert not report.ok
+    unproven = [f"{model.services[0].source}: alert {name} fires in no generated test, so "
+                "its routing is not proven" for name in sorted(
+                    ["ShopErrorsHigh", "ShopTrafficLow", "ShopAvailabilityErrorBudgetBurn",
+                     "ShopAvailabilitySLIAbsent"])]
+    assert report.problems == [*unproven, "service shop: SLO availability: no firing page and "
+                               "ticket to judge the inhibition with"]
