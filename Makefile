@@ -15,7 +15,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make venv      create $(VENV) and install mcgen with its dev tools"
 	@echo "make promtool  make sure promtool is available (installs Debian's prometheus package)"
-	@echo "make engines   unpack Prometheus 2.53 (Debian trixie) and 3.5 (sid) into $(ENGINES)"
+	@echo "make engines   unpack Prometheus 2.53 (trixie), 3.5, Alertmanager 0.33, vmalert (sid) into $(ENGINES)"
 	@echo "make node      make sure node is available (installs Debian's nodejs package)"
 	@echo "make generate  regenerate the outputs from specs/ into generated/"
 	@echo "make test      ruff, mypy, lint-imports and pytest (installs promtool, node, go and npm packages)"
@@ -43,15 +43,21 @@ promtool:
 	fi
 
 # Every proof runs on the Prometheus users run (SPEC 11): bookworm's 2.42 from `make
-# promtool` above, and 2.53 (trixie) and 3.5 LTS (sid) from Debian's packages, downloaded
+# promtool` above, and 2.53 (trixie) and 3.5 LTS (sid) from Debian's packages; with them
+# Alertmanager 0.33's amtool and VictoriaMetrics' vmalert (sid), all downloaded
 # with apt-get against a temporary sources list and unpacked into $(ENGINES) without
 # installing anything (scripts/fetch-debian.py; it says how to do it by hand without apt).
 ENGINES := .engines
 SID     := $(ENGINES)/sid/usr/bin
 TRIXIE  := $(ENGINES)/trixie/usr/bin
+# amtool (Alertmanager 0.33) proves the specs' routing in `mcgen check`; AMTOOL wins.
+AMTOOL  ?= $(CURDIR)/$(ENGINES)/alertmanager-sid/usr/bin/amtool
+export AMTOOL
 engines:
 	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/sid promtool prometheus
 	@$(PYTHON) scripts/fetch-debian.py trixie $(ENGINES)/trixie promtool prometheus
+	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/alertmanager-sid prometheus-alertmanager
+	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/victoria-sid victoria-metrics
 
 # Node runs the checks of JavaScript-side behaviour (how prom-client spells bucket bounds).
 node:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from collections.abc import Callable
@@ -13,22 +14,28 @@ from mcgen import promtool, write
 from mcgen.conventions import header_source
 from mcgen.dashboards import push as pushing
 from mcgen.errors import UsageError
-from mcgen.spec.model import Model
+from mcgen.spec import settings
+from mcgen.spec.model import Model, Service
 from mcgen.spec.validate import validate as _validate
-from mcgen.targets import render_all
+from mcgen.targets import TARGETS, render_all
 
 DEFAULT_SPECS = Path("specs")
 DEFAULT_OUT = Path("generated")
 
 
-def validate(paths: list[Path] | None = None, env: str | None = None) -> Model:
-    """The validated model; raises SpecError listing every problem."""
-    return _validate(paths or [DEFAULT_SPECS], env)
+def validate(paths: list[Path] | None = None, env: str | None = None,
+             config: Path = settings.CONFIG_FILE) -> Model:
+    """The validated model, with the settings of generation of `config` (mcgen.toml in
+    the working folder); raises SpecError listing every problem."""
+    chosen = settings.load(config, known=tuple(TARGETS))
+    model = _validate(paths or [DEFAULT_SPECS], env, chosen.keep_labels)
+    return dataclasses.replace(model, settings=chosen)
 
 
-def render(paths: list[Path] | None = None, env: str | None = None) -> dict[str, str]:
+def render(paths: list[Path] | None = None, env: str | None = None,
+           config: Path = settings.CONFIG_FILE) -> dict[str, str]:
     """Every output file, in memory: {path relative to the output folder: text}."""
-    return render_all(validate(paths, env))
+    return render_all(validate(paths, env, config))
 
 
 def generate(paths: list[Path] | None = None, out: Path = DEFAULT_OUT,
@@ -43,10 +50,27 @@ class CheckReport:
     orphans: list[tuple[str, str]] = field(default_factory=list)  # (file, spec it names)
     promtool: list[promtool.FileRun] = field(default_factory=list)
     promtool_ran: bool = False  # not when the outputs are stale: fix those first
+    routing: RoutingReport | None = None  # when a spec has `routing`
 
     @property
     def ok(self) -> bool:
-        return not self.drift and not self.orphans and all(r.ok for r in self.promtool)
+        return (not self.drift and not self.orphans and all(r.ok for r in self.promtool)
+                and (self.routing is None or self.routing.ok))
+
+
+@dataclass
+class RoutingReport:
+    """The proof of the specs' routing: amtool on the merged config and on every alert,
+    and mcgen's own judgement of the inhibit rules."""
+
+    config: Any = None  # amtool.Outcome of check-config
+    routes: list[Any] = field(default_factory=list)  # amtool.Outcome per alert label set
+    problems: list[str] = field(default_factory=list)  # inhibition, alerts never proven
+
+    @property
+    def ok(self) -> bool:
+        return (self.config is not None and self.config.ok and not self.problems
+                and all(r.ok for r in self.routes))
 
 
 def _rules_and_tests(root: Path) -> tuple[list[Path], list[Path]]:
@@ -69,6 +93,10 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
                          orphans=_orphans(out, files, {s.source for s in model.services}))
     if not run_promtool or report.drift or report.orphans:
         return report
+    routed = any(s.routing is not None for s in model.services)
+    if routed:
+        from mcgen.routing import amtool
+        amtool.binary()  # missing: say so before promtool's long runs
     with tempfile.TemporaryDirectory(prefix="mcgen-check-") as tmp:
         root = Path(tmp)
         write.fresh(root, files)
@@ -82,7 +110,73 @@ def check(paths: list[Path] | None = None, out: Path = DEFAULT_OUT, env: str | N
             for run in promtool.run_each(command, group, root):
                 report.promtool.append(run)
                 show(run)
+    if routed:
+        report.routing = prove_routing(model, files)
     return report
+
+
+def fired_labels(svc: Service, model: Model, files: dict[str, str] | None = None
+                 ) -> list[dict[str, str]]:
+    """The distinct label sets the service's alerts fire with in its generated promtool
+    tests (rendered now unless `files` holds them): every alert and SLO alert, as proven."""
+    import yaml
+
+    from mcgen import conventions
+    text = (files or {}).get(conventions.tests_path(svc.name))
+    if text is None:
+        from mcgen import proof
+        doc, _ = proof.tests_document(svc, model)
+    else:
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    found = {tuple(sorted({**alert["exp_labels"], "alertname": check["alertname"]}.items()))
+             for group in doc["tests"] for check in group.get("alert_rule_test", [])
+             for alert in check["exp_alerts"]}
+    return [dict(labels) for labels in sorted(found)]
+
+
+def prove_routing(model: Model, files: dict[str, str] | None = None,
+                  base: dict[str, Any] | None = None) -> RoutingReport:
+    """amtool check-config on the routed services merged into `base` (a minimal one by
+    default), `amtool config routes test` for each distinct label set every alert fires
+    with, and the inhibit rules judged on those alerts."""
+    from mcgen.routing import amtool, merge
+    from mcgen.routing import proof as routeproof
+    from mcgen.rules import rules_document
+    from mcgen.text import yamlout
+    routed = [s for s in model.services if s.routing is not None]
+    config = merge.merge(base or merge.MINIMAL_BASE, list(model.services), "the base")
+    report = RoutingReport()
+    labels = {s.name: fired_labels(s, model, files) for s in routed}
+    for svc in routed:
+        fired = {lb["alertname"] for lb in labels[svc.name]}
+        names = {r["alert"] for g in rules_document(svc, model)["groups"] for r in g["rules"]
+                 if "alert" in r}
+        report.problems += [f"{svc.source}: alert {name} fires in no generated test, so its "
+                            "routing is not proven" for name in sorted(names - fired)]
+    report.problems += routeproof.inhibition_problems(routed, config, labels)
+    cases = [c for s in routed for c in routeproof.cases(s, labels[s.name])]
+    with tempfile.TemporaryDirectory(prefix="mcgen-alertmanager-") as tmp:
+        path = Path(tmp) / "alertmanager.yml"
+        path.write_text(yamlout.dump(config), encoding="utf-8")
+        report.config = amtool.check_config(path, "alertmanager (merged)")
+        if report.config.ok:
+            report.routes = list(amtool.route_tests(path, cases))
+    return report
+
+
+def alertmanager(paths: list[Path] | None, base: Path, env: str | None = None) -> str:
+    """The complete Alertmanager config: `base` with every routed service merged in."""
+    from mcgen.routing import merge
+    from mcgen.text import yamlout
+    model = validate(paths, env)
+    if not any(s.routing is not None for s in model.services):
+        raise UsageError(f"no spec under {', '.join(map(str, paths or [DEFAULT_SPECS]))} has "
+                         "`routing:`; add one (README, \"Alert routing\")")
+    config = merge.merge(merge.load_base(base), list(model.services), str(base))
+    specs = ", ".join(sorted(s.source for s in model.services if s.routing is not None))
+    head = (f"# Generated by mcgen from {base} and {specs}. Do not edit by hand:\n"
+            "# change them and run `mcgen alertmanager`.\n")
+    return head + yamlout.dump(config)
 
 
 def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[str, str]]:
@@ -91,7 +185,7 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
     found = []
     patterns = ("prometheus/*.yml", "grafana/*.json", "grafana/provisioning/*.yaml",
                 "stubs/python/*.py", "stubs/typescript/*.ts", "stubs/go/*/metrics.go",
-                "docs/*.md")
+                "docs/*.md", "alertmanager/*.yml", "kubernetes/*.yaml", "mimir/*.yml")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
         if rel in files or path.name.startswith(write.TEMP_PREFIX):

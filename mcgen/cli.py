@@ -163,9 +163,43 @@ def check(paths: Paths = None, out: Out = "generated", env: Env = None,
                  "delete it")
         if report.drift or report.orphans:
             _err("promtool not run: bring the outputs up to date first")
+        if report.routing is not None:
+            _show_routing(report.routing, verbose)
         if report.ok:
-            typer.echo("ok: outputs are up to date; promtool check and test pass")
+            routed = " and amtool prove the routing" if report.routing else ""
+            typer.echo(f"ok: outputs are up to date; promtool check and test pass{routed}")
         return 0 if report.ok else 1
+    _run(action)
+
+
+def _show_routing(report: Any, verbose: bool) -> None:
+    """The routing proof: check-config, each alert that misses its receiver, inhibition."""
+    config = report.config
+    (typer.echo if config.ok else _err)(config.line)
+    if not config.ok and verbose:
+        _err("\n".join(f"  {line}" for line in config.output.splitlines()))
+    failed = [r for r in report.routes if not r.ok]
+    for run in failed:
+        _err(run.line)
+    for problem in report.problems:
+        _err(f"alertmanager: {problem}")
+    if config.ok:
+        line = (f"alertmanager: {len(report.routes) - len(failed)} of {len(report.routes)} "
+                "alert label sets reach their receivers (amtool config routes test)")
+        (typer.echo if not failed else _err)(line)
+
+
+@app.command()
+def alertmanager(base: Annotated[Path, typer.Option(
+        "--base", metavar="FILE", help="Alertmanager config holding the global settings, the "
+        "root route and its default receiver.", show_default=False)],
+        paths: Paths = None, env: Env = None) -> None:
+    """Print a complete Alertmanager config: FILE with the route subtree, receivers and
+    inhibit rules of every spec that has `routing` merged in."""
+    def action() -> int:
+        from mcgen import api
+        typer.echo(api.alertmanager(paths, base, env), nl=False)
+        return 0
     _run(action)
 
 

@@ -66,6 +66,23 @@ def provisioning_path(service: str) -> str:
     return f"grafana/provisioning/{service}.yaml"
 
 
+def alertmanager_path(service: str) -> str:
+    return f"alertmanager/{service}.yml"
+
+
+def prometheusrule_path(service: str) -> str:
+    return f"kubernetes/{service}.prometheusrule.yaml"
+
+
+def mimir_path(service: str) -> str:
+    return f"mimir/{service}.yml"
+
+
+def receiver_name(service: str, receiver: str) -> str:
+    """A spec's receiver as the Alertmanager config names it (SPEC 10)."""
+    return f"{service}-{receiver}"
+
+
 def grafana_folder(svc: Service) -> str | None:
     """The Grafana folder title of a service's dashboard; None for the General folder,
     Grafana's root, which always exists and cannot be created by name."""

@@ -99,6 +99,39 @@ ENGINES = {
     "sid": Engine("sid", _unpacked("sid", "promtool"), _unpacked("sid", "prometheus"),
                   "run `make engines` (Prometheus 3.5 from Debian sid)"),
 }
+# Alertmanager 0.33's amtool and VictoriaMetrics' vmalert, which `make engines` unpacks from
+# Debian sid's prometheus-alertmanager and victoria-metrics packages (AMTOOL and VMALERT
+# override them). mcgen's own runs (`mcgen check` on specs/, which route alerts) use this
+# amtool too.
+AMTOOL = (os.environ.get("AMTOOL") or _unpacked("alertmanager-sid", "amtool")
+          or shutil.which("amtool"))
+VMALERT = (os.environ.get("VMALERT") or _unpacked("victoria-sid", "vmalert")
+           or shutil.which("vmalert"))
+if AMTOOL:
+    os.environ["AMTOOL"] = AMTOOL
+
+
+def _tool(found: str | None, what: str) -> str:
+    if found:
+        return found
+    message = f"{what} not found; run `make engines`"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (required under CI=true)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    """amtool of Alertmanager 0.33; under CI=true a missing one fails instead of skipping."""
+    return _tool(AMTOOL, "amtool (Alertmanager 0.33, Debian sid's prometheus-alertmanager)")
+
+
+@pytest.fixture(scope="session")
+def vmalert() -> str:
+    """VictoriaMetrics' vmalert; under CI=true a missing one fails instead of skipping."""
+    return _tool(VMALERT, "vmalert (Debian sid's victoria-metrics)")
+
+
 # MCGEN_ENGINES=path (say) narrows a local run to one engine; CI runs them all.
 _CHOSEN = [k for k in os.environ.get("MCGEN_ENGINES", "path,trixie,sid").split(",") if k]
 # Proofs (the generated suites of the examples and golden cases) run on all three; the

@@ -45,7 +45,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_help_lists_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("validate", "generate", "check", "test", "init", "schema"):
+    for command in ("validate", "generate", "check", "test", "init", "schema", "alertmanager"):
         assert command in result.output
 
 

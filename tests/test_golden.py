@@ -1,6 +1,7 @@
 """Golden files: the generated text of each tests/golden/<case>/specs did not change.
 
-A case may hold an `env` file naming the environment to generate for. Rewrite the
+A case may hold an `env` file naming the environment to generate for, and an `mcgen.toml`
+(its [generate] targets and [kubernetes] settings) to generate with. Rewrite the
 expected files with `pytest --update-golden` and review the diff like code.
 """
 
@@ -21,7 +22,7 @@ def _render(case: str) -> dict[str, str]:
     folder = Path("tests/golden") / case
     env_file = folder / "env"
     env = env_file.read_text().strip() if env_file.exists() else None
-    return api.render([folder / "specs"], env)
+    return api.render([folder / "specs"], env, folder / "mcgen.toml")
 
 
 @pytest.mark.parametrize("case", CASES)

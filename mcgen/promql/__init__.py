@@ -140,6 +140,14 @@ class Matcher:
         return self.matches(value) == self.matches(value, dot_all=True)
 
 
+def alertmanager_matchers(matchers: Iterable[Matcher]) -> list[str]:
+    """Entries of an Alertmanager (0.22+) `matchers:` list, or amtool's label arguments:
+    `label="value"`, `label=~"re"`, sorted. The grammar is PromQL's, and Alertmanager reads a
+    quoted value as a Go string literal, which `string_literal` writes; its regexes are RE2,
+    anchored, like Prometheus'."""
+    return [str(m) for m in sorted(matchers)]
+
+
 def selector(metric: str, matchers: Iterable[Matcher] = ()) -> str:
     """`metric{a="x",b=~"y"}`, or the bare name when there are no matchers."""
     inner = ",".join(str(m) for m in sorted(matchers))

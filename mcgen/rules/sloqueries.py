@@ -34,8 +34,11 @@ def _recorded(template: str, svc: Service, slo: Slo, window: Duration | None = N
     return promql.selector(template.format(window=window), ident(svc, slo))
 
 
-def _sum_rate(metric: str, matchers: tuple[Matcher, ...], window: Duration) -> str:
-    return promql.aggregate("sum", (), promql.rate(metric, matchers, window))
+def _sum_rate(metric: str, matchers: tuple[Matcher, ...], window: Duration,
+              keep: tuple[str, ...] = ()) -> str:
+    """Summed over every series, but for the labels `keep` (mcgen.toml's keep_labels:
+    each cluster's SLI apart)."""
+    return promql.aggregate("sum", keep, promql.rate(metric, matchers, window))
 
 
 def total_series(slo: Slo) -> tuple[str, tuple[Matcher, ...]]:
@@ -48,7 +51,7 @@ def total_series(slo: Slo) -> tuple[str, tuple[Matcher, ...]]:
 
 def total_rate(slo: Slo, window: Duration) -> str:
     """Events per second over `window`, from the raw series."""
-    return _sum_rate(*total_series(slo), window)
+    return _sum_rate(*total_series(slo), window, slo.keep)
 
 
 def absent_expr(slo: Slo) -> str:
@@ -61,12 +64,19 @@ def absent_expr(slo: Slo) -> str:
 def error_rate(slo: Slo, window: Duration) -> str:
     """Error events per second over `window`, from the raw series. For latency: all
     observations minus those at or below the bound. A missing bound bucket counts as
-    none below it, so a misspelt `le` shows as errors, not as a silent 0."""
+    none below it, so a misspelt `le` shows as errors, not as a silent 0.
+
+    With keep_labels each group (cluster) of the total falls back to 0 by itself: a
+    label-less `vector(0)` would match no group, and one group's series would hide the
+    fallback of the others."""
     if slo.sli == "events" and slo.error is not None:
-        return _sum_rate(slo.error.metric, slo.error.matchers, window)
+        errors = _sum_rate(slo.error.metric, slo.error.matchers, window, slo.keep)
+        return f"{errors} or {total_rate(slo, window)} * 0" if slo.keep else errors
     le = promql.le_matcher(slo.bound or 0.0)
-    good = _sum_rate(f"{slo.total.metric}_bucket", (*slo.total.matchers, le), window)
-    return f"{total_rate(slo, window)} - ({promql.or_zero(good)})"
+    good = _sum_rate(f"{slo.total.metric}_bucket", (*slo.total.matchers, le), window,
+                     slo.keep)
+    fallback = f"{good} or {total_rate(slo, window)} * 0" if slo.keep else promql.or_zero(good)
+    return f"{total_rate(slo, window)} - ({fallback})"
 
 
 def _ratio(errors: str, total: str) -> str:

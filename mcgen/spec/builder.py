@@ -15,9 +15,12 @@ from mcgen.spec.load import Document, JsonPath
 class Builder:
     """One document being built into a service, for one environment."""
 
-    def __init__(self, doc: Document, env: str | None, problems: list[SpecProblem]) -> None:
+    def __init__(self, doc: Document, env: str | None, problems: list[SpecProblem],
+                 keep: tuple[str, ...] = ()) -> None:
         self.doc = doc
         self.env = env
+        # mcgen.toml's [generate] keep_labels: target labels every aggregation keeps.
+        self.keep = keep
         self.problems = problems
         self.data: dict[str, Any] = doc.data
         defaults = self.data.get("defaults", {})

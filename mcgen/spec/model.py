@@ -7,6 +7,7 @@ parsed. Targets never look at raw spec data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from mcgen.errors import Position
 from mcgen.promql import Duration, Matcher
@@ -154,6 +155,9 @@ class Slo:
     min_traffic: float | None  # events/s over the long window below which alerts stay quiet
     pos: Position
     absent: AbsentAlert | None = None  # None: `alerting.absent: false`
+    # mcgen.toml's [generate] keep_labels: target labels every SLO aggregation keeps, so
+    # that a ruler seeing several clusters judges each apart.
+    keep: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,50 @@ class LintSettings:
 
 
 @dataclass(frozen=True)
+class Receiver:
+    """One receiver of `routing.receivers`: integration kind -> its settings as written
+    (secrets only as *_file paths). Alertmanager knows it as `<service>-<name>`."""
+
+    name: str
+    configs: tuple[tuple[str, dict[str, Any]], ...] = field(hash=False)
+    pos: Position = field(default=Position("", 1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of `routing.routes`: alerts whose labels fit `match` go to `receiver`."""
+
+    match: tuple[Matcher, ...]
+    receiver: str
+    continue_: bool = False
+    pos: Position = field(default=Position("", 1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The spec's `routing:` (SPEC 10)."""
+
+    receivers: tuple[Receiver, ...]
+    routes: tuple[Route, ...]
+    default: str
+    group_by: tuple[str, ...] = ("alertname", "service")
+    timing: tuple[tuple[str, str], ...] = ()  # group_wait, group_interval, repeat_interval
+    pos: Position = field(default=Position("", 1, 1), compare=False)
+
+    def receives(self, labels: dict[str, str]) -> tuple[str, ...]:
+        """The receivers (spec names) an alert with these labels reaches, as Alertmanager
+        walks the routes: in order, stopping at the first match unless it says
+        `continue`; the default when none matched."""
+        found: list[str] = []
+        for route in self.routes:
+            if all(m.matches(labels.get(m.label, "")) for m in route.match):
+                found.append(route.receiver)
+                if not route.continue_:
+                    break
+        return tuple(found) or (self.default,)
+
+
+@dataclass(frozen=True)
 class Service:
     """One spec file, resolved for one environment (or none)."""
 
@@ -197,6 +245,7 @@ class Service:
     lint: LintSettings = LintSettings()
     rate_window: Duration = Duration(300_000)  # defaults.rate_window, for documented queries
     selector: tuple[Matcher, ...] = ()  # the service's `selector` (metrics may replace it)
+    routing: Routing | None = None
     metric_index: dict[str, Metric] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -207,6 +256,22 @@ class Service:
         return self.metric_index[name]
 
 
+# The outputs `mcgen generate` writes unless mcgen.toml's [generate] targets says (SPEC 6).
+DEFAULT_TARGETS = ("rules", "tests", "dashboards", "provisioning", "stubs", "docs")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What mcgen.toml says about generation: the targets and the labels every
+    aggregation keeps ([generate] targets, keep_labels) and the PrometheusRule's namespace
+    and labels ([kubernetes])."""
+
+    targets: tuple[str, ...] = DEFAULT_TARGETS
+    keep_labels: tuple[str, ...] = ()  # target labels every aggregation keeps
+    namespace: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Model:
     """Every service of a run. A metric name is unique within a service; services whose
@@ -214,3 +279,4 @@ class Model:
     through their service (`Service.metric`)."""
 
     services: tuple[Service, ...]
+    settings: Settings = Settings()

@@ -24,7 +24,9 @@ _DEF_TYPES = {
 _TITLES = {"metric": "metrics[]: a metric", "alert": "alerts[]: an alert",
            "override": "overrides[]: a threshold override", "slo": "slos[]: an SLO",
            "sliSide": "sli.events.error / total", "burnAlert": "alerting.page / ticket",
-           "absentAlert": "alerting.absent", "environment": "environments.NAME"}
+           "absentAlert": "alerting.absent", "environment": "environments.NAME",
+           "receiver": "routing.receivers.NAME: a receiver",
+           "route": "routing.routes[]: a route"}
 
 
 def _type(node: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from mcgen.errors import Position, SpecProblem
 from mcgen.promql import Duration
-from mcgen.spec import alertchecks, bounds, matchers, names
+from mcgen.spec import alertchecks, bounds, matchers, names, routing
 from mcgen.spec import slos as slo_spec
 from mcgen.spec.builder import Builder
 from mcgen.spec.load import JsonPath
@@ -72,7 +72,7 @@ class ServiceBuilder(Builder):
             metrics=metrics, slos=slos, environment=self.env, pos=self.pos(("service",)),
             environments=tuple(sorted(d.get("environments", {}))),
             lint=self.lint_settings(), selector=self.service_selector,
-            metric_index={m.name: m for m in metrics},
+            routing=routing.build(self), metric_index={m.name: m for m in metrics},
         )
 
     def lint_settings(self) -> LintSettings:
@@ -307,14 +307,15 @@ class ServiceBuilder(Builder):
                            "remove it; the alert carries the equality labels of 'select'",
                            key=True)
             return ()
+        kept = tuple(lb for lb in self.keep if lb not in raw.get("by", metric.label_names))
         if "by" not in raw:
-            return metric.label_names
+            return (*metric.label_names, *kept)
         for i, lb in enumerate(raw["by"]):
             if lb.startswith("__") or lb == matchers.RESERVED.get(metric.type):
                 self.error((*at("by"), i), f"'by' names label '{lb}', which is not a label of "
                            f"{metric.name}'s series to group by", "remove it; use declared "
                            "labels or target labels (job, instance, namespace, ...)")
-        return tuple(raw["by"])
+        return (*raw["by"], *kept)
 
     def _override_paths(self, raw: dict[str, Any], at: Any) -> list[JsonPath]:
         return [(*at("overrides"), i) for i in range(len(raw.get("overrides", ())))]

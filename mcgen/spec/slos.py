@@ -108,7 +108,7 @@ def _slo(b: Builder, metrics: Mapping[str, Metric], raw: dict[str, Any], path: J
         alert_name=alerting.get("name", names.slo_alert_name(b.data["service"],
                                                                    raw["name"])),
         alerts=alerts, labels=labels, min_traffic=alerting.get("min_traffic"),
-        pos=b.pos(path), absent=absent)
+        pos=b.pos(path), absent=absent, keep=b.keep)
     bounds.slo(b, slo, path)
     return slo
 

@@ -100,7 +100,7 @@ def _other_checks(rejected: list[Document], problems: list[SpecProblem]) -> None
 
 
 def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
-          complete: bool = True) -> Model:
+          complete: bool = True, keep: tuple[str, ...] = ()) -> Model:
     """Build every service for `env` (and, to validate them, for every environment)."""
     if env is not None and not any(env in d.data.get("environments", {}) for d in docs):
         raise UsageError(f"environment '{env}' is not defined in any spec; "
@@ -112,21 +112,23 @@ def build(docs: list[Document], env: str | None, problems: list[SpecProblem],
         _check_environment_keys(doc, problems)
         for other in envs:
             if other != env:
-                ServiceBuilder(doc, other, problems).service()
-        services.append(ServiceBuilder(doc, env if env in envs else None, problems).service())
+                ServiceBuilder(doc, other, problems, keep).service()
+        services.append(ServiceBuilder(doc, env if env in envs else None, problems,
+                                       keep).service())
     model = Model(tuple(services))
     _check_unique(model, problems)
     defined = {m.name for s in model.services for m in s.metrics}
-    services = [_resolve_ratios(doc, svc, defined, problems, complete)
+    services = [_resolve_ratios(doc, svc, defined, problems, complete, keep)
                 for doc, svc in zip(docs, services, strict=True)]
     return Model(tuple(services))
 
 
-def validate(paths: list[Path], env: str | None = None) -> Model:
-    """The model of the specs under `paths`; raises SpecError with every problem found."""
+def validate(paths: list[Path], env: str | None = None, keep: tuple[str, ...] = ()) -> Model:
+    """The model of the specs under `paths`, every aggregation keeping the target labels
+    `keep`; raises SpecError with every problem found."""
     docs, problems, rejected = load(paths)
     complete = not problems  # a file that failed to load may define what others name
-    model = build(docs, env, problems, complete)
+    model = build(docs, env, problems, complete, keep)
     _other_checks(rejected, problems)
     if problems:
         raise SpecError(problems)
@@ -215,9 +217,10 @@ def _at_most_one(alert: Alert, metric: Metric, problems: list[SpecProblem]) -> N
 
 
 def _resolve_ratios(doc: Document, svc: Service, defined: set[str],
-                    problems: list[SpecProblem], complete: bool) -> Service:
+                    problems: list[SpecProblem], complete: bool,
+                    keep: tuple[str, ...] = ()) -> Service:
     """Check each ratio_to denominator against the metric it names; parse its select."""
-    builder = ServiceBuilder(doc, svc.environment, problems)
+    builder = ServiceBuilder(doc, svc.environment, problems, keep)
     metrics = []
     for mi, metric in enumerate(svc.metrics):
         alerts: list[Alert] = []
