@@ -312,9 +312,11 @@ def _top_keys(file: Path) -> list[dict[str, str | None]] | None:
 
 
 def lint(paths: list[Path] | None = None, env: str | None = None,
-         config_path: Path | None = None) -> tuple[list[Any], Any]:
+         config_path: Path | None = None, prometheus: str | None = None
+         ) -> tuple[list[Any], Any]:
     """Lint findings of specs and rule files, filtered by mcgen.toml and inline disables,
-    and the configuration used. Spec errors raise SpecError as in validate()."""
+    and the configuration used; with `prometheus` (a URL), also against its series and
+    metadata. Spec errors raise SpecError as in validate()."""
     from mcgen.lint import Context, load_rules
     from mcgen.lint import run as lintrun
     cfg = lintrun.config(config_path or lintrun.CONFIG_FILE)
@@ -327,11 +329,17 @@ def lint(paths: list[Path] | None = None, env: str | None = None,
         from mcgen.lint import rulefiles
         files = tuple(rulefiles.load(rule_paths))
     from mcgen.spec.validate import shown
+    server = None
+    if prometheus is not None:
+        from mcgen.lint.online import Server
+        server = Server(prometheus)
+        server.get("/api/v1/status/buildinfo")  # unreachable: one error before any rule
     ctx = Context(model if specs or rule_paths else None, files, cfg,
-                  tuple((shown(p), why) for p, why in skipped))
+                  tuple((shown(p), why) for p, why in skipped), server)
     findings: list[Any] = []
     for r in load_rules().values():
-        if (r.kind == "spec" and specs) or (r.kind == "rules" and files) or r.kind == "input":
+        if (r.kind == "spec" and specs) or (r.kind == "rules" and files) or r.kind == "input" \
+                or (r.kind == "online" and server is not None):
             findings.extend(r.check(ctx, r))
     if specs:
         findings = lintrun.by_spec(findings, model)

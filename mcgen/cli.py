@@ -319,6 +319,10 @@ def lint(
         "--fail-on", metavar="SEVERITY", help="Exit 1 on findings of this severity or worse: "
         "info, warning, error (default: mcgen.toml's [lint] fail_on, else warning).",
         show_default=False)] = None,
+    prometheus: Annotated[str | None, typer.Option(
+        "--prometheus", metavar="URL", help="Also check the metrics against this Prometheus: "
+        "series that exist, label names, metric types (read-only API calls).",
+        show_default=False)] = None,
 ) -> None:
     """Find what validates but will hurt: naming, buckets, cardinality, alert hygiene,
     and mistakes in hand-written Prometheus rule files."""
@@ -331,7 +335,7 @@ def lint(
             raise UsageError(f"--format {fmt}: use one of {', '.join(report.FORMATS)}")
         if fail_on is not None and fail_on not in SEVERITIES:
             raise UsageError(f"--fail-on {fail_on}: use one of {', '.join(SEVERITIES)}")
-        findings, cfg = api.lint(paths, env)
+        findings, cfg = api.lint(paths, env, prometheus=prometheus)
         out = report.render(findings, fmt)
         if out:
             typer.echo(out)

@@ -38,7 +38,7 @@ class Rule:
     severity: str
     summary: str
     doc: str
-    kind: str  # spec | rules | input (what was given but not linted)
+    kind: str  # spec | rules | input (what was given but not linted) | online
     check: Callable[..., Iterable[Finding]]
 
     def finding(self, pos: Position, message: str, hint: str) -> Finding:
@@ -51,7 +51,8 @@ RULES: dict[str, Rule] = {}
 def rule(rule_id: str, severity: str, summary: str, kind: str = "spec"
          ) -> Callable[[Callable[..., Iterable[Finding]]], Callable[..., Iterable[Finding]]]:
     """Register a check. It is called with (ctx, rule) and yields findings."""
-    assert severity in SEVERITIES and kind in ("spec", "rules", "input"), (severity, kind)
+    assert severity in SEVERITIES and kind in ("spec", "rules", "input", "online"), \
+        (severity, kind)
 
     def register(check: Callable[..., Iterable[Finding]]) -> Callable[..., Iterable[Finding]]:
         assert rule_id not in RULES, f"rule {rule_id} registered twice"
@@ -82,6 +83,7 @@ class Context:
     rule_files: tuple[Any, ...]
     config: Config
     skipped: tuple[tuple[str, str], ...] = ()  # (file shown, what it is) not linted
+    prometheus: Any = None  # mcgen.lint.online.Server with --prometheus URL
 
 
 def load_rules() -> dict[str, Rule]:
@@ -96,4 +98,4 @@ def load_rules() -> dict[str, Rule]:
 _MODULES: list[str] = ["mcgen.lint.promqlrules", "mcgen.lint.rulehygiene",
                        "mcgen.lint.naming", "mcgen.lint.buckets", "mcgen.lint.grading",
                        "mcgen.lint.cardinality", "mcgen.lint.alerts", "mcgen.lint.inputs",
-                       "mcgen.lint.rulefmt", "mcgen.lint.alertlogic"]
+                       "mcgen.lint.rulefmt", "mcgen.lint.alertlogic", "mcgen.lint.online"]
