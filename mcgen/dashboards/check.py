@@ -211,8 +211,8 @@ def oncall_problems(board: dict[str, Any], svc: Service) -> list[str]:
         for name in names:
             if layout.url(conventions.runbook_url(svc.runbook_base_url, name)) not in links:
                 out.append(f"no panel links to the runbook of {name}")
-    for panel in _panels(board):
-        if len(str(panel.get("title", ""))) > titles.MAX_TITLE:
+    for panel in _panels(board):  # as shown: without the invisible word joiners
+        if len(str(panel.get("title", "")).replace(layout.WORD_JOINER, "")) > titles.MAX_TITLE:
             out.append(f"title {panel.get('title')!r} is longer than {titles.MAX_TITLE} "
                        "characters")
     if board.get("editable") is not False:

@@ -117,7 +117,7 @@ def _narrowed(source: str, matcher: Matcher) -> str:
 
 def panels(metric: Metric, scope: Scope) -> list[Panel]:
     """The key signals of a metric by instance, from its raw series: a histogram's request
-    rate and highest quantile, a counter's rate."""
+    rate and the quantile its alerts watch (else its highest), a counter's rate."""
     if "instance" not in scope.targets or metric.type not in ("histogram", "counter"):
         return []
     keep = ("instance",)
@@ -130,7 +130,8 @@ def panels(metric: Metric, scope: Scope) -> list[Panel]:
                       titles.title(subject, "rate by instance"),
                       titles.describe(metric.help, metric.name, [expr]),
                       (Query(expr, "{{instance}}"),), rate_unit, width=12)]
-    q = max((*metric.quantiles, *(a.quantile or 0 for a in metric.alerts)), default=0.99)
+    alerted = [a.quantile for a in metric.alerts if a.quantile]
+    q = max(alerted or metric.quantiles or (0.99,))  # the quantile alerts watch, else the top
     buckets = promql.aggregate("sum", (*keep, "le"), queries.raw_rate(
         metric, "_bucket", scope.raw(metric), promql.GRAFANA_RATE_INTERVAL))
     latency = promql.histogram_quantile(q, buckets)

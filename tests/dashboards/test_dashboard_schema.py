@@ -337,3 +337,20 @@ def test_json_problems_tsc_would_not_see(toolchain: SchemaToolchain, tmp_path: P
     assert any("duplicate.json: title: duplicate key" in e for e in errors), errors
     assert any("nan.json: cannot read JSON: NaN is not JSON" in e for e in errors), errors
     assert any("list.json: $: a dashboard is a JSON object" in e for e in errors), errors
+
+
+def test_grafana_resource_specs_match_grafana_schema(
+        toolchain: SchemaToolchain, tmp_path: Path) -> None:
+    """The `spec` of each example's Dashboard resource (grafana-resource target), read back
+    from its YAML: Grafana takes it as the dashboard."""
+    import yaml
+
+    from mcgen import api
+    from mcgen.dashboards import resource
+    model = api.validate([ROOT / "specs"])
+    paths = []
+    for svc in model.services:
+        (_, text), = resource.render(svc, model).items()
+        paths.append(write(tmp_path / f"{svc.name}.json", yaml.safe_load(text)["spec"]))
+    errors = check_dashboards(paths, toolchain)
+    assert len(paths) == 3 and not errors, "\n".join(errors)
