@@ -98,7 +98,7 @@ def alert_words(alert: Alert, metric: Metric) -> str:
     if alert.kind == "quantile":
         return f"{names.quantile_name(alert.quantile or 0)} of {what}"
     if alert.kind == "rate":
-        return f"rate of {what}"
+        return f"rate of {what}{' observations' if metric.type == 'histogram' else ''}"
     if alert.kind == "ratio":
         return f"share of {what}"
     if alert.kind == "stale":
