@@ -16,9 +16,12 @@ from mcgen.spec.model import Service, Slo
 
 
 def _stat(key: str, title: str, panel_unit: str, description: str, query: Query,
-          colors: tuple[Step, ...], links: tuple[Link, ...] = (), width: int = 6) -> Panel:
+          colors: tuple[Step, ...], links: tuple[Link, ...] = (), width: int = 6,
+          height: int = 8) -> Panel:
+    """A stat: 4 wide and 4 high in the verdict row; 6 by 8 in the SLO row, beside the
+    8 high burn-rate graph."""
     return Panel(key, "stat", titles.fit(title), titles.describe(description, None, [
-        query.expr]), (query,), panel_unit, steps=colors, width=width, height=4,
+        query.expr]), (query,), panel_unit, steps=colors, width=width, height=height,
         links=links)
 
 
@@ -47,13 +50,13 @@ def verdict(svc: Service, slo: Slo) -> list[Panel]:
         _stat(f"{key}:remaining", f"{name}: error budget left", "percentunit",
               "1 - period burn rate: 100% untouched, 0 spent, negative overspent.",
               Query(_rec(svc, slo, conventions.SLO_REMAINING), "remaining"), BUDGET_STEPS,
-              _links(svc, slo), width=4),
+              _links(svc, slo), width=4, height=4),
         _stat(f"{key}:current-burn", f"{name}: burn rate now", "short",
               "5m error ratio / error budget: at 1 the budget lasts exactly the period; "
               "the alert factors are the steps.",
               Query(_rec(svc, slo, conventions.SLO_CURRENT_BURN), "burn rate"),
               steps(_burn_limits(slo)) or (Step(None, OK_COLOR),), _links(svc, slo),
-              width=4),
+              width=4, height=4),
     ]
 
 
