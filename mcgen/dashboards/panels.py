@@ -204,20 +204,26 @@ _ERRORS = re.compile(r"error|fail|reject|timeout", re.I)
 
 
 def _stem(name: str) -> str:
-    return _STEM_TAIL.sub("", name)
+    """`codehub_ws_message_latency_seconds` -> `codehub_ws_message`; a plural last word
+    in the singular (`http_requests_total` -> `http_request`)."""
+    stem = _STEM_TAIL.sub("", name)
+    return stem[:-1] if re.search(r"_[a-z]{3,}s$", stem) and not stem.endswith("ss") else stem
 
 
 def _errors_of(metric: Metric, histograms: Sequence[Metric]) -> Metric | None:
     """The histogram whose errors this counter counts: it counts errors (by name, or by a
-    ratio alert) and its stem and the histogram's are one a prefix of the other; the
-    longest shared stem wins, then the same group."""
+    ratio alert) and its stem and the histogram's are one a prefix of the other, word by
+    word; the longest shared stem wins, then the same group."""
     if metric.type != "counter" or not (
             _ERRORS.search(metric.name) or any(a.kind == "ratio" for a in metric.alerts)):
         return None
     mine = _stem(metric.name)
+    # One word (`checkout` of checkout_failures_total) may be no more than the service's
+    # prefix: it names the thing only where the service has a single histogram.
     found = [h for h in histograms
-             if (_stem(h.name) + "_").startswith(mine + "_")
-             or (mine + "_").startswith(_stem(h.name) + "_")]
+             if (len(histograms) == 1 or min(mine.count("_"), _stem(h.name).count("_")) >= 1)
+             and ((_stem(h.name) + "_").startswith(mine + "_")
+                  or (mine + "_").startswith(_stem(h.name) + "_"))]
     return max(found, key=lambda h: (min(len(mine), len(_stem(h.name))),
                                      h.group == metric.group), default=None)
 

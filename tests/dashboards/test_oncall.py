@@ -125,6 +125,26 @@ def test_red_rate_and_errors_sit_next_to_the_latency(examples: Any) -> None:
                        for t in p.get("targets", []) if p["title"].endswith(": rate"))
 
 
+def test_which_counter_counts_the_errors_of_which_histogram() -> None:
+    from mcgen.dashboards import panels
+    assert panels._stem("codehub_ws_message_latency_seconds") == "codehub_ws_message"
+    assert panels._stem("autogrowth_http_requests_total") == "autogrowth_http_request"
+    assert panels._stem("node_filesystem_files_total") == "node_filesystem_file"
+    partners = {}
+    for specs in (SPECS, ROOT / "tests/golden/slos/specs"):
+        for svc in api.validate([specs]).services:
+            hs = [m for m in svc.metrics if m.type == "histogram"]
+            partners.update({m.name: h.name for m in svc.metrics
+                             if (h := panels._errors_of(m, hs)) is not None})
+    assert partners == {
+        "autogrowth_http_requests_total": "autogrowth_http_request_duration_seconds",
+        "autogrowth_errors_total": "autogrowth_http_request_duration_seconds",
+        "codehub_ws_errors_total": "codehub_ws_message_latency_seconds",
+        "codehub_coordinator_tick_total": "codehub_coordinator_tick_duration_seconds",
+        "checkout_failures_total": "checkout_duration_seconds",  # its only histogram
+    }  # not codehub_coordinator_wc_cas_failures_total: no histogram of CAS updates
+
+
 def test_runbook_links_are_the_rules_runbook_urls(examples: Any) -> None:
     for svc, board, rules in examples.values():
         urls = set(re.findall(r"runbook_url: (\S+)", rules))
