@@ -47,7 +47,7 @@ def verdict(svc: Service, slo: Slo) -> list[Panel]:
     the page factor (every alert factor is a step: above the page factor it is red)."""
     key, name = f"slo:{slo.name}", slo.name
     return [
-        _stat(f"{key}:remaining", f"{name}: error budget left", "percentunit",
+        _stat(f"{key}:remaining", f"{name}: budget left", "percentunit",
               "1 - period burn rate: 100% untouched, 0 spent, negative overspent.",
               Query(_rec(svc, slo, conventions.SLO_REMAINING), "remaining"), BUDGET_STEPS,
               _links(svc, slo), width=4, height=4),

@@ -8,10 +8,11 @@ annotation holds (mcgen/conventions.py)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
-from mcgen import conventions
+from mcgen import conventions, promql
 from mcgen.dashboards.model import Link
 from mcgen.spec import names
 from mcgen.spec.model import Alert, Metric, Service
@@ -104,3 +105,17 @@ def alert_words(alert: Alert, metric: Metric) -> str:
     if alert.kind == "stale":
         return f"age of {what}"
     return what
+
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def amount(alert: Alert, metric: Metric, value: float) -> str:
+    """A threshold as a title shows it, in the unit the panel shows values in: `500 MiB`
+    rather than `524288000 bytes`, `10ms` rather than `0.01s`."""
+    if alert.kind in ("quantile", "value") and metric.unit == "bytes" and value >= 1024:
+        power = min(int(math.log(value, 1024)), len(_BINARY) - 1)
+        return f"{promql.number(round(value / 1024 ** power, 3))} {_BINARY[power]}"
+    if alert.kind in ("quantile", "value") and metric.unit == "seconds" and 0 < value < 1:
+        return f"{promql.number(round(value * 1000, 6))}ms"
+    return names.amount(alert, metric, value)

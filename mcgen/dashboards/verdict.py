@@ -104,7 +104,7 @@ def alert_stat(svc: Service, alert: Alert, metric: Metric) -> Panel:
     branches = _branches(alert, metric)
     op = ">" if alert.kind == "stale" else alert.op or ">"
     limit = " / ".join(dict.fromkeys(
-        names.amount(alert, metric, t) if alert.kind != "stale" else str(alert.stale_after)
+        titles.amount(alert, metric, t) if alert.kind != "stale" else str(alert.stale_after)
         for _, _, t in branches))
     exprs = [_reduce(alert, e) for _, e, _ in branches]
     return Panel(

@@ -89,7 +89,7 @@ def test_slo_panels_show_sli_burn_and_budget(in_root: Path) -> None:
     # Budget left and burn now are in the verdict row, above the first group.
     first_group = next(p["gridPos"]["y"] for p in board["panels"][1:] if p["type"] == "row")
     assert [p["title"] for p in mine if p["gridPos"]["y"] < first_group] == [
-        f"{slo.name}: error budget left", f"{slo.name}: burn rate now"]
+        f"{slo.name}: budget left", f"{slo.name}: burn rate now"]
     burn = next(p for p in mine if p["title"].endswith("burn rate by window"))
     values = [s["value"] for s in burn["fieldConfig"]["defaults"]["thresholds"]["steps"]]
     assert values == [None, 1.0, 3.0, 6.0, 14.4]  # ticket f4, f3, page f2, f1
