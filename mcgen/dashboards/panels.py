@@ -244,15 +244,17 @@ def plan(svc: Service) -> Plan:
         main.setdefault(group, [])
         details.setdefault(group, []).extend(detail + instances.panels(metric, scope))
         own[metric.name] = shown
-    for metric in svc.metrics:  # errors right after the latency and rate of their histogram
+    alerts = {m.name: [_alert_panel(ctx, a, m) for a in m.alerts
+                       if a.kind != "absent" and not _on_overview(a, m)] for m in svc.metrics}
+    # In each group its histograms first, each followed by its rate and then the errors of
+    # the same thing (wherever the spec declares them), then their alert panels.
+    for metric in sorted(svc.metrics, key=lambda m: m.type != "histogram"):
         if metric.name in partner:
-            own[partner[metric.name]] += own.pop(metric.name)
-    for metric in svc.metrics:
-        if metric.name in own:
-            main[group_of[metric.name]].extend(own[metric.name])
-        main[group_of[partner.get(metric.name, metric.name)]].extend(
-            _alert_panel(ctx, a, metric) for a in metric.alerts
-            if a.kind != "absent" and not _on_overview(a, metric))
+            continue
+        errors = [m for m in svc.metrics if partner.get(m.name) == metric.name]
+        main[group_of[metric.name]].extend([
+            *own[metric.name], *(p for m in errors for p in own[m.name]),
+            *alerts[metric.name], *(p for m in errors for p in alerts[m.name])])
     fold = sum(len(p) for p in main.values()) > COLLAPSE_ABOVE
     rows = [verdict.row(svc)]
     for group, shown_panels in main.items():
