@@ -48,10 +48,11 @@ def ref_id(index: int) -> str:
 
 
 def layout(rows: tuple[panels.Row, ...]) -> list[tuple[panels.Row | panels.Panel, dict[str, int]]]:
-    """Rows full width; their panels left to right, wrapping at 24 columns, each line as
-    tall as its tallest panel, so nothing overlaps. A collapsed row's panels are placed
-    as if it were open, below it (where Grafana puts them when it opens, pushing the
-    rows after it down), and the next row follows it directly."""
+    """Rows full width; their panels left to right, wrapping at 24 columns (or where a
+    panel starts a line), each line as tall as its tallest panel, so nothing overlaps. A
+    collapsed row's panels are placed as if it were open, below it (where Grafana puts
+    them when it opens, pushing the rows after it down), and the next row follows it
+    directly."""
     placed: list[tuple[panels.Row | panels.Panel, dict[str, int]]] = []
     y = 0
     for row in rows:
@@ -59,7 +60,7 @@ def layout(rows: tuple[panels.Row, ...]) -> list[tuple[panels.Row | panels.Panel
         y += 1
         top, x, line = y, 0, 0
         for panel in row.panels:
-            if x + panel.width > GRID_WIDTH:
+            if x + panel.width > GRID_WIDTH or (panel.new_line and x > 0):
                 x, y, line = 0, y + line, 0
             placed.append((panel, {"h": panel.height, "w": panel.width, "x": x, "y": y}))
             x += panel.width

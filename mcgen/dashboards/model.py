@@ -63,6 +63,7 @@ class Panel:
     # Steps per query (by position) where queries are judged against different thresholds
     # (an alert's overrides); empty: every query by `thresholds`.
     query_steps: tuple[tuple[Step, ...], ...] = ()
+    new_line: bool = False  # starts a line of its row (a histogram's latency, rate, errors)
 
     @property
     def thresholds(self) -> tuple[Step, ...]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mcgen import promql
 from mcgen.dashboards import instances, slopanels, titles, verdict
@@ -252,8 +252,10 @@ def plan(svc: Service) -> Plan:
         if metric.name in partner:
             continue
         errors = [m for m in svc.metrics if partner.get(m.name) == metric.name]
+        first, *rest = own[metric.name]
         main[group_of[metric.name]].extend([
-            *own[metric.name], *(p for m in errors for p in own[m.name]),
+            replace(first, new_line=metric.type == "histogram"), *rest,
+            *(p for m in errors for p in own[m.name]),
             *alerts[metric.name], *(p for m in errors for p in alerts[m.name])])
     fold = sum(len(p) for p in main.values()) > COLLAPSE_ABOVE
     rows = [verdict.row(svc)]

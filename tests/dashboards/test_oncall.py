@@ -319,3 +319,11 @@ def test_grafana_resource_holds_the_dashboard(examples: Any, tmp_path: Path,
     (tmp_path / "mcgen.toml").write_text('[generate]\ntargets = ["grafana-resourse"]\n')
     with pytest.raises(UsageError, match="unknown targets grafana-resourse"):
         optional()
+
+
+def test_a_histogram_starts_a_line_of_its_row() -> None:
+    from mcgen.dashboards.model import Panel, Row
+    row = Row("r", tuple(Panel(f"k{i}", "timeseries", "t", "", (), "short", width=8,
+                               new_line=i == 1) for i in range(3)))
+    placed = [g for _, g in layout.layout((row,))]
+    assert [(g["x"], g["y"]) for g in placed] == [(0, 0), (0, 1), (0, 9), (8, 9)]
