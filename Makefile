@@ -64,15 +64,18 @@ node:
 	@command -v node >/dev/null 2>&1 || bash scripts/install-tool.sh node nodejs
 
 # The dashboards' type check against @grafana/schema (tests/dashboards/test_dashboard_schema.py) runs tsc
-# from tests/grafana_schema/node_modules: (re)installed from package-lock.json whenever it is
-# missing or older than the lock file.
-SCHEMA_NPM := tests/grafana_schema
+# from two pinned package sets, tests/grafana_schema (Grafana 11.6) and tests/grafana_schema/v13
+# (13.2): each node_modules (re)installed from its package-lock.json whenever it is missing or
+# older than the lock file.
+SCHEMA_NPM := tests/grafana_schema tests/grafana_schema/v13
 grafana-schema: node
-	@if [ ! -f $(SCHEMA_NPM)/node_modules/.package-lock.json ] || \
-	    [ $(SCHEMA_NPM)/package-lock.json -nt $(SCHEMA_NPM)/node_modules/.package-lock.json ]; then \
-	    command -v npm >/dev/null 2>&1 || bash scripts/install-tool.sh npm npm; \
-	    npm ci --prefix $(SCHEMA_NPM) --no-audit --no-fund; \
-	fi
+	@for dir in $(SCHEMA_NPM); do \
+	    if [ ! -f $$dir/node_modules/.package-lock.json ] || \
+	        [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; then \
+	        command -v npm >/dev/null 2>&1 || bash scripts/install-tool.sh npm npm; \
+	        npm ci --prefix $$dir --no-audit --no-fund || exit 1; \
+	    fi; \
+	done
 
 # The TypeScript stubs' checks: tsc --strict and node with prom-client, pinned by the
 # package-lock.json in tests/stubs_typescript (reinstalled when that changes).

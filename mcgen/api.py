@@ -185,7 +185,8 @@ def _orphans(out: Path, files: dict[str, str], sources: set[str]) -> list[tuple[
     found = []
     patterns = ("prometheus/*.yml", "grafana/*.json", "grafana/provisioning/*.yaml",
                 "stubs/python/*.py", "stubs/typescript/*.ts", "stubs/go/*/metrics.go",
-                "docs/*.md", "alertmanager/*.yml", "kubernetes/*.yaml", "mimir/*.yml")
+                "docs/*.md", "alertmanager/*.yml", "kubernetes/*.yaml", "mimir/*.yml",
+                "grafana/*.dashboard.yaml")
     for path in sorted(p for pattern in patterns for p in out.glob(pattern)):
         rel = path.relative_to(out).as_posix()
         if rel in files or path.name.startswith(write.TEMP_PREFIX):

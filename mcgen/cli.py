@@ -261,7 +261,8 @@ def init(
             return 0
         from mcgen import bootstrap
         done = bootstrap.write(from_metrics, service, path, include_runtime, external)
-        typer.echo(f"wrote {done.path}: service {done.service}, {done.metrics} metric(s), "
+        more = f", {done.left} more listed in a comment" if done.left else ""
+        typer.echo(f"wrote {done.path}: service {done.service}, {done.metrics} metric(s){more}, "
                    f"{done.skipped} skipped, {done.suggestions} suggested alert(s) commented "
                    f"out; review it, then run `mcgen validate {done.path}` and "
                    f"`mcgen lint {done.path}`")

@@ -53,6 +53,7 @@ TARGETS: dict[str, Target] = {
     "prometheusrule": Target("mcgen.rules.engines", "render_prometheusrule"),
     "mimir": Target("mcgen.rules.engines", "render_mimir"),
     "alertmanager": Target("mcgen.routing"),
+    "grafana-resource": Target("mcgen.dashboards.resource"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Type-check Grafana dashboard JSON against @grafana/schema (Grafana 11.6) with tsc.
+"""Type-check Grafana dashboard JSON against @grafana/schema (Grafana 11.6 and 13.x) with tsc.
 
 The second validation layer for generated dashboards. Each dashboard is written out as a
 TypeScript module whose object literals must satisfy the types in tests/grafana_schema/
@@ -10,8 +10,14 @@ The dashboard, each entry of `panels` and each entry of `templating.list` become
 error per object literal and stops there). Errors come back as
 ``<file>: <json path> [<panel type> "<title>"]: <tsc message>``.
 
-Needs node and the npm packages pinned in tests/grafana_schema/package-lock.json
-(`make grafana-schema`); `find_toolchain` says what is missing.
+Two pinned package sets (PACKAGE_SETS): tests/grafana_schema/ (@grafana/schema 11.6) and
+tests/grafana_schema/v13/ (13.2). dashboard.ts and selftest.ts are shared; each set has its
+own panelcfg.ts, because 12.4 replaced the `.../x/*_types.gen.js` paths of the panel option
+types by extension-less subpaths. A check copies them into a temporary folder beside a link
+to the set's node_modules, so `@grafana/schema` resolves to that set's copy.
+
+Needs node and the npm packages pinned in each set's package-lock.json (`make
+grafana-schema`); `find_toolchain` says what is missing.
 """
 
 from __future__ import annotations
@@ -29,8 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "tests" / "grafana_schema"
-NODE_MODULES = SCHEMA_DIR / "node_modules"
-INSTALL_HINT = "run `make grafana-schema` (npm ci --prefix tests/grafana_schema)"
+# Grafana version -> the folder of its pinned package set (package.json, lock, panelcfg.ts).
+PACKAGE_SETS = {"11.6": SCHEMA_DIR, "13.2": SCHEMA_DIR / "v13"}
+INSTALL_HINT = "run `make grafana-schema` (npm ci in tests/grafana_schema and its v13/)"
 
 JsonPath = tuple[str | int, ...]
 
@@ -50,10 +57,13 @@ class SchemaToolchain:
     node: str
     tsc: Path
     versions: dict[str, str]
+    package_set: Path = SCHEMA_DIR  # the folder holding package.json, panelcfg.ts, node_modules
+    grafana: str = "11.6"  # the key of PACKAGE_SETS
 
 
-def find_toolchain() -> SchemaToolchain:
-    """node and the installed, pinned @grafana/schema and typescript, or SchemaToolchainMissing.
+def find_toolchain(grafana: str = "11.6") -> SchemaToolchain:
+    """node and the installed, pinned @grafana/schema and typescript of the package set for
+    Grafana `grafana` (a key of PACKAGE_SETS), or SchemaToolchainMissing.
 
     tsc runs as `node node_modules/typescript/bin/tsc`, so npx (which may try the network) is not
     needed; the installed versions must equal the exact pins of package.json.
@@ -61,24 +71,27 @@ def find_toolchain() -> SchemaToolchain:
     node = shutil.which("node")
     if node is None:
         raise SchemaToolchainMissing("node is not on PATH; run `make grafana-schema`")
-    pins: dict[str, str] = json.loads((SCHEMA_DIR / "package.json").read_text())["dependencies"]
+    package_set = PACKAGE_SETS[grafana]
+    modules = package_set / "node_modules"
+    pins: dict[str, str] = json.loads((package_set / "package.json").read_text())["dependencies"]
     versions: dict[str, str] = {}
     for name, pinned in pins.items():
-        manifest = NODE_MODULES / name / "package.json"
+        manifest = modules / name / "package.json"
         if not manifest.is_file():
             raise SchemaToolchainMissing(
-                f"npm package {name} is not installed in {NODE_MODULES.relative_to(ROOT)}; "
+                f"npm package {name} is not installed in {modules.relative_to(ROOT)}; "
                 f"{INSTALL_HINT}")
         installed = json.loads(manifest.read_text())["version"]
         if installed != pinned:
             raise SchemaToolchainMissing(
-                f"npm package {name} is {installed} in {NODE_MODULES.relative_to(ROOT)}, "
+                f"npm package {name} is {installed} in {modules.relative_to(ROOT)}, "
                 f"package.json pins {pinned}; {INSTALL_HINT}")
         versions[name] = installed
-    tsc = NODE_MODULES / "typescript" / "bin" / "tsc"
+    tsc = modules / "typescript" / "bin" / "tsc"
     if not tsc.is_file():
         raise SchemaToolchainMissing(f"{tsc.relative_to(ROOT)} is missing; {INSTALL_HINT}")
-    return SchemaToolchain(node=node, tsc=tsc, versions=versions)
+    return SchemaToolchain(node=node, tsc=tsc, versions=versions, package_set=package_set,
+                           grafana=grafana)
 
 
 def format_path(path: JsonPath) -> str:
@@ -278,9 +291,12 @@ def check_dashboards(paths: Sequence[Path], toolchain: SchemaToolchain | None = 
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mcgen-grafana-schema-") as tmp:
         workdir = Path(tmp)
-        import_from = os.path.relpath(SCHEMA_DIR / "dashboard", workdir)
-        if not import_from.startswith("."):
-            import_from = "./" + import_from
+        for shared in ("dashboard.ts", "selftest.ts", "tsconfig.json"):
+            shutil.copyfile(SCHEMA_DIR / shared, workdir / shared)
+        shutil.copyfile(toolchain.package_set / "panelcfg.ts", workdir / "panelcfg.ts")
+        (workdir / "node_modules").symlink_to(toolchain.package_set / "node_modules",
+                                              target_is_directory=True)
+        import_from = "./dashboard"
         files: dict[str, _Source] = {}
         for path in paths:
             dashboard, problems = _load(path)
@@ -294,13 +310,13 @@ def check_dashboards(paths: Sequence[Path], toolchain: SchemaToolchain | None = 
         if not files:
             return errors
         config = {
-            "extends": str(SCHEMA_DIR / "tsconfig.json"),
+            "extends": "./tsconfig.json",
             # selftest.ts proves the mapping still rejects what it should, on every run.
-            "files": [*files, str(SCHEMA_DIR / "selftest.ts")],
+            "files": [*files, "selftest.ts"],
         }
-        (workdir / "tsconfig.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        (workdir / "tsconfig.check.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         proc = subprocess.run(
-            [toolchain.node, str(toolchain.tsc), "-p", "tsconfig.json", "--pretty", "false"],
+            [toolchain.node, str(toolchain.tsc), "-p", "tsconfig.check.json", "--pretty", "false"],
             cwd=workdir, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             return errors

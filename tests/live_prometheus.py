@@ -612,7 +612,8 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[a-z]+)?\}|\$([A-Za-z_]
 def substitute(expr: str, values: Mapping[str, str] | None = None,
                rate_interval: str = RATE_INTERVAL) -> str:
     """A panel query as Grafana sends it: $__rate_interval becomes `rate_interval`, a label
-    variable its value in `values`, else `.*` (Grafana's "All" here is allValue `.*`)."""
+    variable its value in `values`, else its "All" (allValue `.*`; `.+` for the job and
+    instance variables)."""
     values = values or {}
     expr = expr.replace("$__rate_interval", rate_interval).replace(
         "${__rate_interval}", rate_interval)
@@ -621,7 +622,7 @@ def substitute(expr: str, values: Mapping[str, str] | None = None,
         name = match.group(1) or match.group(2)
         if name.startswith("__"):
             raise ValueError(f"unhandled Grafana variable ${name} in {expr}")
-        return values.get(name, ".*")
+        return values.get(name, ".+" if name in ("job", "instance") else ".*")
 
     return _VARIABLE.sub(one, expr)
 

@@ -137,9 +137,16 @@ def collect(board: dict[str, Any], prom: lp.Prometheus, start: float, end: float
 # ---- drawing -----------------------------------------------------------------------------
 
 
-def _steps(panel: dict[str, Any]) -> list[dict[str, Any]]:
-    defaults = panel.get("fieldConfig", {}).get("defaults", {})
-    return list(defaults.get("thresholds", {}).get("steps", []))
+def _steps(panel: dict[str, Any], ref: str | None = None) -> list[dict[str, Any]]:
+    """The panel's threshold steps, or those a `byFrameRefID` override gives query `ref`."""
+    config = panel.get("fieldConfig", {})
+    for override in config.get("overrides", []):
+        matcher = override.get("matcher", {})
+        if ref is not None and matcher == {"id": "byFrameRefID", "options": ref}:
+            for prop in override.get("properties", []):
+                if prop.get("id") == "thresholds":
+                    return list(prop["value"].get("steps", []))
+    return list(config.get("defaults", {}).get("thresholds", {}).get("steps", []))
 
 
 def _unit(panel: dict[str, Any]) -> str | None:
@@ -289,9 +296,9 @@ def _heatmap(fig: Figure, box: tuple[float, float, float, float], panel: dict[st
     bar.outline.set_visible(False)
 
 
-def _threshold_color(panel: dict[str, Any], value: float) -> str:
+def _threshold_color(panel: dict[str, Any], value: float, ref: str | None = None) -> str:
     colour = TEXT
-    for step in _steps(panel):
+    for step in _steps(panel, ref):
         if step.get("value") is None or value >= step["value"]:
             colour = grafana_color(step["color"])
     return colour
@@ -299,26 +306,37 @@ def _threshold_color(panel: dict[str, Any], value: float) -> str:
 
 def _stat(fig: Figure, box: tuple[float, float, float, float], panel: dict[str, Any],
           data: PanelData) -> None:
+    """Up to three values side by side (Grafana shows each series), each coloured by its
+    query's thresholds; the first one's sparkline behind them."""
     left, bottom, width, height = box
-    series = [s for target in data.targets for s in target]
+    refs = [t.get("refId") for t in panel.get("targets", [])]
+    series = [(ref, s) for ref, target in zip(refs, data.targets, strict=False) for s in target]
     unit = _unit(panel)
     if not series:
         fig.text(left + width / 2, bottom + height * 0.4, "No data", color=MUTED,
                  ha="center", va="center", fontsize=12)
         return
-    _, stamps, points = series[0]
-    value = _last(points)
-    colour = _threshold_color(panel, value) if math.isfinite(value) else MUTED
-    spark = fig.add_axes((left + 0.002, bottom + 0.002, width - 0.004, height * 0.45))
-    spark.set_axis_off()
-    spark.fill_between(_dates(stamps), [0 if math.isnan(v) else v for v in points],
-                       min((v for v in points if math.isfinite(v)), default=0),
-                       color=colour, alpha=0.18, linewidth=0)
-    fig.text(left + width / 2, bottom + height * 0.42, format_value(value, unit),
-             color=colour, ha="center", va="center", fontsize=20, fontweight="bold")
-    if len(series) > 1:
-        fig.text(left + width / 2, bottom + height * 0.1, f"(+{len(series) - 1} more series)",
-                 color=MUTED, ha="center", fontsize=6)
+    shown = series[:3]
+    for i, (ref, (name, stamps, points)) in enumerate(shown):
+        value = _last(points)
+        colour = _threshold_color(panel, value, ref) if math.isfinite(value) else MUTED
+        if i == 0:
+            spark = fig.add_axes((left + 0.002, bottom + 0.002, width - 0.004, height * 0.45))
+            spark.set_axis_off()
+            spark.fill_between(_dates(stamps), [0 if math.isnan(v) else v for v in points],
+                               min((v for v in points if math.isfinite(v)), default=0),
+                               color=colour, alpha=0.18, linewidth=0)
+        x = left + width * (2 * i + 1) / (2 * len(shown))
+        fig.text(x, bottom + height * 0.42, format_value(value, unit), color=colour,
+                 ha="center", va="center", fontsize=20 if len(shown) == 1 else 13,
+                 fontweight="bold")
+        if len(shown) > 1:
+            fig.text(x, bottom + height * 0.22, name[:28], color=MUTED, ha="center",
+                     fontsize=5.5)
+    if len(series) > len(shown):
+        fig.text(left + width / 2, bottom + height * 0.1,
+                 f"(+{len(series) - len(shown)} more series)", color=MUTED, ha="center",
+                 fontsize=6)
 
 
 def render(board: dict[str, Any], data: dict[int, PanelData], out: Path,

@@ -39,6 +39,7 @@ class Outcome:
     metrics: int
     skipped: int
     suggestions: int
+    left: int = 0  # an exporter's metrics beyond the budget, listed in a comment
 
 
 def write(source: str, service: str | None, path: Path | None,
@@ -67,11 +68,41 @@ def write(source: str, service: str | None, path: Path | None,
                              "give the service's name with --service NAME")
     where = starter.target(service, path)
     suggestions = alerts.suggest(result.entries, service)
+    if result.external:
+        result.left = _beyond_budget(result, suggestions)
     body = render(result, suggestions, service, _one_line(source), starter.schema_ref(where))
     starter.save(where, body)
     return Outcome(where, service, len(result.entries),
                    len(result.skipped) + sum(result.runtime.values()) + result.created,
-                   sum(len(s) for s in suggestions.values()))
+                   sum(len(s) for s in suggestions.values()), len(result.left))
+
+
+EXPORTER_BUDGET = 50  # an exporter's metrics kept in its spec (dashboards stay readable)
+
+
+def _beyond_budget(result: convert.Result, suggestions: dict[str, list[alerts.Suggestion]]
+                   ) -> list[convert.Entry]:
+    """An exporter exposes hundreds of metrics (node_exporter 1.5: 246); its spec keeps
+    EXPORTER_BUDGET of them: every metric a suggested alert reads, then one metric of each
+    group in turn, in exposition order, so that every subsystem is there. The rest is
+    listed in a comment, to copy from. Returns them (and keeps the others in `result`)."""
+    names = {e.name for e in result.entries}
+    needed = {name for name, found in suggestions.items() for _ in found}
+    needed |= {s.alert.get("ratio_to", {}).get("metric") for found in suggestions.values()
+               for s in found} & names
+    kept = {e.name for e in result.entries if e.name in needed}
+    groups: dict[str, list[convert.Entry]] = {}
+    for e in result.entries:
+        if e.name not in kept:
+            groups.setdefault(str(e.spec.get("group", "")), []).append(e)
+    queues = list(groups.values())
+    while len(kept) < EXPORTER_BUDGET and any(queues):
+        for queue in queues:
+            if queue and len(kept) < EXPORTER_BUDGET:
+                kept.add(queue.pop(0).name)
+    left = [e for e in result.entries if e.name not in kept]
+    result.entries = [e for e in result.entries if e.name in kept]
+    return left
 
 
 def render(result: convert.Result,
@@ -109,6 +140,13 @@ def render(result: convert.Result,
             lines += _wrap(f"Suggested: {suggestion.why}", "    ## ")
             lines += [f"    # {line}" for line in _alerts_yaml(suggestion.alert)[i > 0:]]
         lines.append("")
+    if result.left:
+        lines += _wrap(f"Also exposed, left out of the spec to keep it (and its dashboard) "
+                       f"readable: {len(result.left)} more metrics. Copy the ones you want "
+                       "from the exposition (`mcgen init --from-metrics` writes them all "
+                       "for your own service's expositions):", "# ")
+        lines += [f"#   {e.name} ({e.type}): {_one_line(str(e.spec['help']))[:80]}"
+                  for e in result.left]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

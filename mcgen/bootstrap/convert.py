@@ -86,6 +86,7 @@ class Result:
     runtime: Counter[str]  # prefix -> metrics skipped
     created: int  # prometheus_client *_created series skipped
     external: str | None = None  # why the metrics are an exporter's, if they are
+    left: list[Entry] = field(default_factory=list)  # an exporter's beyond the budget
 
 
 def third_party(families: list[Family]) -> str | None:

@@ -1,5 +1,10 @@
 """grafana/<service>.json: the service's dashboard (SPEC 8), built with Grafana's own SDK
-(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in panels.py.
+(grafana-foundation-sdk, the Grafana 11.6 build) from the panel plan in panels.py. It
+type-checks against @grafana/schema 11.6 and 13.x (tests/grafana_schema).
+
+Read-only (`editable: false`: edits belong in the spec). Its links: every mcgen dashboard
+(by their shared tag, FLEET_TAG, keeping the time range and variables), Explore, and
+Grafana's list of the service's alerts.
 
 Reviewable in git: panel ids derive from what a panel shows (adding a metric does not
 renumber the others), refIds are A, B, ... in query order, the layout is computed, keys
@@ -14,12 +19,13 @@ import re
 from typing import Any
 
 from mcgen import conventions
-from mcgen.dashboards import panels
+from mcgen.dashboards import panels, verdict
 from mcgen.spec.model import Model, Service
 from mcgen.text import jsonout
 
 GRID_WIDTH = 24
 _ID_SPACE = 10_000_000  # panel ids stay well inside JavaScript's safe integers
+FLEET_TAG = "mcgen"  # every generated dashboard carries it; their links list each other
 
 
 def panel_id(key: str, taken: set[int]) -> int:
@@ -42,21 +48,24 @@ def ref_id(index: int) -> str:
 
 
 def layout(rows: tuple[panels.Row, ...]) -> list[tuple[panels.Row | panels.Panel, dict[str, int]]]:
-    """Rows full width; their panels left to right, wrapping at 24 columns, each line as
-    tall as its tallest panel, so nothing overlaps."""
+    """Rows full width; their panels left to right, wrapping at 24 columns (or where a
+    panel starts a line), each line as tall as its tallest panel, so nothing overlaps. A
+    collapsed row's panels are placed as if it were open, below it (where Grafana puts
+    them when it opens, pushing the rows after it down), and the next row follows it
+    directly."""
     placed: list[tuple[panels.Row | panels.Panel, dict[str, int]]] = []
     y = 0
     for row in rows:
         placed.append((row, {"h": 1, "w": GRID_WIDTH, "x": 0, "y": y}))
         y += 1
-        x, line = 0, 0
+        top, x, line = y, 0, 0
         for panel in row.panels:
-            if x + panel.width > GRID_WIDTH:
+            if x + panel.width > GRID_WIDTH or (panel.new_line and x > 0):
                 x, y, line = 0, y + line, 0
             placed.append((panel, {"h": panel.height, "w": panel.width, "x": x, "y": y}))
             x += panel.width
             line = max(line, panel.height)
-        y += line
+        y = top if row.collapsed else y + line
     return placed
 
 
@@ -123,6 +132,19 @@ def inert(expr: str, variables: frozenset[str]) -> str:
     return "".join(out)
 
 
+def url(value: str) -> str:
+    """A link's URL as Grafana should open it: Grafana interpolates `$name`, `${name}` and
+    `[[name]]` in link URLs too, so `$` and `[` are percent-encoded (the same URL)."""
+    return value.replace("$", "%24").replace("[", "%5B")
+
+
+def _links(links: tuple[panels.Link, ...]) -> list[Any]:
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    return [db.DashboardLink(text(link.title)).type(dm.DashboardLinkType.LINK)
+            .url(url(link.url)).target_blank(True) for link in links]
+
+
 def _targets(panel: panels.Panel, variables: frozenset[str]) -> list[Any]:
     from grafana_foundation_sdk.builders import prometheus
     from grafana_foundation_sdk.models import prometheus as pm
@@ -142,6 +164,7 @@ def _panel(panel: panels.Panel, pid: int, grid: dict[str, int], variables: froze
     from grafana_foundation_sdk.builders import common as cb
     from grafana_foundation_sdk.builders import heatmap, stat, timeseries
     from grafana_foundation_sdk.models import common as cm
+    from grafana_foundation_sdk.models import dashboard as dm
     from grafana_foundation_sdk.models import heatmap as hm
     builder: Any
     if panel.kind == "heatmap":
@@ -172,6 +195,12 @@ def _panel(panel: panels.Panel, pid: int, grid: dict[str, int], variables: froze
             # Grafana scales the axis to the data alone: a soft range keeps every threshold
             # line in view while the values are far from it.
             builder = builder.axis_soft_min(min(0.0, *lines)).axis_soft_max(max(lines))
+    for i, own in enumerate(panel.query_steps):
+        builder = builder.override_by_query(ref_id(i), [dm.DynamicConfigValue(
+            id_val="thresholds", value={"mode": "absolute", "steps": [
+                {"color": s.color, "value": s.value} for s in own]})])
+    if panel.links:
+        builder = builder.links(_links(panel.links))
     return (builder.id(pid).title(text(panel.title)).description(text(panel.description))
             .datasource(_datasource()).grid_pos(_grid(grid)).targets(_targets(panel, variables)))
 
@@ -182,8 +211,8 @@ def _variables(plan: panels.Plan) -> list[Any]:
     out: list[Any] = [db.DatasourceVariable("datasource").label("Data source").type("prometheus")]
     for var in plan.variables:
         out.append(db.QueryVariable(var.name).label(text(var.label)).datasource(_datasource())
-                   .query(inert(var.query, frozenset())).multi(True).include_all(True)
-                   .all_value(".*")
+                   .query(inert(var.query, frozenset(v.name for v in plan.variables)))
+                   .multi(True).include_all(True).all_value(var.all_value)
                    .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
                    .sort(dm.VariableSort.ALPHABETICAL_ASC)
                    .current(dm.VariableOption(selected=True, text="All", value="$__all")))
@@ -200,6 +229,19 @@ def _annotations() -> list[Any]:
     firing = (db.AnnotationQuery().name("Firing alerts").enable(True).hide(False)
               .icon_color("red").datasource(_datasource()))
     return [builtin, firing]
+
+
+def _dashboard_links(svc: Service) -> list[Any]:
+    """The fleet's dashboards (a dropdown of every dashboard tagged FLEET_TAG, with this
+    one's time range and variables), Explore, and the service's alerts."""
+    from grafana_foundation_sdk.builders import dashboard as db
+    from grafana_foundation_sdk.models import dashboard as dm
+    fleet = (db.DashboardLink("mcgen dashboards").type(dm.DashboardLinkType.DASHBOARDS)
+             .tags([FLEET_TAG]).as_dropdown(True).keep_time(True).include_vars(True))
+    return [fleet, *(db.DashboardLink(title).type(dm.DashboardLinkType.LINK).url(url(path))
+                     .icon(icon).keep_time(True)
+                     for title, path, icon in (("Explore", "/explore", "dashboard"),
+                                               ("Alerts", verdict.alert_list_url(svc), "bolt")))]
 
 
 def _firing(svc: Service) -> dict[str, str]:
@@ -220,21 +262,33 @@ def dashboard(svc: Service) -> dict[str, Any]:
     plan = panels.plan(svc)
     header = conventions.header(svc, "").replace("\n ", " ").strip()
     what = f"{svc.description.strip()}\n\n" if svc.description else ""
-    builder = (db.Dashboard(board.title).uid(board.uid).tags(list(board.tags))
+    tags = list(dict.fromkeys((*board.tags, FLEET_TAG)))
+    builder = (db.Dashboard(board.title).uid(board.uid).tags(tags)
                .description(f"{what}{header}").time(board.time_from, "now")
                .timezone("browser").tooltip(dm.DashboardCursorSync.CROSSHAIR)
-               .editable().variables(_variables(plan)).annotations(_annotations()))
+               .readonly().variables(_variables(plan)).annotations(_annotations())
+               .links(_dashboard_links(svc)))
     if board.refresh:
         builder = builder.refresh(board.refresh)
     taken: set[int] = set()
     names = frozenset(v.name for v in plan.variables)
+    row: Any = None  # the collapsed row being filled
     for item, grid in layout(plan.rows):
         if isinstance(item, panels.Row):
-            builder = builder.with_row(db.Row(text(item.title))
-                                       .id(panel_id(f"row:{item.title}", taken))
-                                       .grid_pos(_grid(grid)))
+            if row is not None:
+                builder, row = builder.with_row(row), None
+            made = (db.Row(text(item.title)).id(panel_id(f"row:{item.title}", taken))
+                    .grid_pos(_grid(grid)))
+            if item.collapsed:
+                row = made.collapsed(True)
+            else:
+                builder = builder.with_row(made)
+        elif row is not None:
+            row = row.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
         else:
             builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
+    if row is not None:
+        builder = builder.with_row(row)
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
     data["annotations"]["list"][1]["target"] = _firing(svc)
     for var in data["templating"]["list"]:

@@ -40,6 +40,14 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A panel link (a runbook) or a dashboard link (`url` a path of this Grafana)."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Panel:
     key: str  # stable identity, from which the panel id is derived
     kind: str  # timeseries | heatmap | stat
@@ -51,6 +59,11 @@ class Panel:
     steps: tuple[Step, ...] = ()  # explicit steps (stats); otherwise derived from limits
     width: int = 12
     height: int = 8
+    links: tuple[Link, ...] = ()  # runbooks of the alerts drawn
+    # Steps per query (by position) where queries are judged against different thresholds
+    # (an alert's overrides); empty: every query by `thresholds`.
+    query_steps: tuple[tuple[Step, ...], ...] = ()
+    new_line: bool = False  # starts a line of its row (a histogram's latency, rate, errors)
 
     @property
     def thresholds(self) -> tuple[Step, ...]:
@@ -61,6 +74,7 @@ class Panel:
 class Row:
     title: str
     panels: tuple[Panel, ...]
+    collapsed: bool = False  # details: heatmaps, per-instance breakdowns
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Variable:
     name: str  # the dashboard variable
     label: str  # the Prometheus label it filters
     query: str  # label_values(...)
+    all_value: str = ".*"  # `.+` for job and instance, which every scraped series has
 
 
 @dataclass(frozen=True)

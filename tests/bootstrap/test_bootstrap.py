@@ -8,6 +8,7 @@ Prometheus's exposition is read live here."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -91,7 +92,9 @@ def test_prometheus_own_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert metrics["prometheus_engine_query_duration_seconds"]["quantiles"] == [0.5, 0.9, 0.99]
     assert "# alerts:" in text  # suggestions, commented out
     model = api.validate([spec])
-    assert len(model.services[0].metrics) == len(metrics) > 50
+    # Prometheus is an exporter of its own metrics (prometheus_build_info): 50 of them kept.
+    assert len(model.services[0].metrics) == len(metrics) == 50
+    assert all(m.get("external") is True for m in metrics.values())
     _proves(spec, tmp_path / "out")
     _proves(_uncommented(spec), tmp_path / "out2")
     findings, _ = api.lint([spec])
@@ -214,24 +217,38 @@ NODE = Path(__file__).parent / "expositions" / "node_exporter-1.5.0.prom"
 def test_node_exporter_exposition(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                   promtool: str) -> None:
     """An exporter's exposition: every metric external (no naming findings, no stubs),
-    untyped running totals as counters, per-host labels open, info metrics' labels open,
-    and node's resource alerts suggested (proven once uncommented)."""
+    untyped running totals as counters, per-host labels open, info metrics' labels open;
+    a spec of 50 of its 246 metrics (every one the suggested alerts read, every group
+    represented, the rest listed in a comment) whose dashboard an on-call engineer can
+    read (an instance variable, at most 120 panels); node's resource alerts suggested and
+    proven once uncommented."""
+    from mcgen.bootstrap import EXPORTER_BUDGET, convert, read
+    text = NODE.read_text(encoding="utf-8")
+    families = read.parse(text, str(NODE))
+    every = {e.name: e.spec for e in convert.convert(
+        families, read.counters_declared(text), False, external=True).entries}
+    assert len(every) == 246 and all(m.get("external") is True for m in every.values())
+    assert every["node_vmstat_pgfault"]["type"] == "counter"  # untyped, cumulative
+    assert every["node_netstat_Tcp_CurrEstab"]["type"] == "gauge"  # untyped, a level
+    assert every["node_cpu_seconds_total"]["labels"]["cpu"] is None
+    assert every["node_cpu_seconds_total"]["labels"]["mode"] == [
+        "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"]
+    assert every["node_filesystem_avail_bytes"]["labels"]["mountpoint"] is None
+    assert set(every["node_uname_info"]["labels"].values()) == {None}
+
     monkeypatch.chdir(tmp_path)
     result = _init(str(NODE))
     assert result.exit_code == 0, result.output
+    assert "50 metric(s), 196 more listed in a comment" in result.output
     spec = tmp_path / "specs" / "node.yaml"
-    text = spec.read_text(encoding="utf-8")
+    spec_text = spec.read_text(encoding="utf-8")
     assert "Every metric is marked external, as an exporter's (it exposes " \
-        "node_exporter_build_info)" in text
+        "node_exporter_build_info)" in spec_text
     got = _metrics(spec)
-    assert all(m.get("external") is True for m in got.values())
-    assert got["node_vmstat_pgfault"]["type"] == "counter"  # untyped, cumulative
-    assert got["node_netstat_Tcp_CurrEstab"]["type"] == "gauge"  # untyped, a level
-    assert got["node_cpu_seconds_total"]["labels"]["cpu"] is None
-    assert got["node_cpu_seconds_total"]["labels"]["mode"] == [
-        "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user"]
-    assert got["node_filesystem_avail_bytes"]["labels"]["mountpoint"] is None
-    assert set(got["node_uname_info"]["labels"].values()) == {None}
+    listed = re.findall(r"(?m)^#   (\w+) \(", spec_text)
+    assert len(got) == EXPORTER_BUDGET and sorted([*got, *listed]) == sorted(every)
+    groups = {m.get("group") for m in every.values()}
+    assert {m.get("group") for m in got.values()} == groups
     findings, _ = api.lint([spec])
     assert [f for f in findings if f.rule.startswith(("naming/", "cardinality/"))] == []
     uncommented = _uncommented(spec)
@@ -241,7 +258,13 @@ def test_node_exporter_exposition(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert alerts["NodeMemoryLow"].ratio_metric == "node_memory_MemTotal_bytes"
     # No suggestion on an exporter's error counter that is still 0 (the PPS timer's).
     assert not [a for a in alerts if "Pps" in a or "Timex" in a]
-    assert not [p for p in api.render([uncommented]) if p.startswith("stubs/")]
+    files = api.render([uncommented])
+    assert not [p for p in files if p.startswith("stubs/")]
+    board = json.loads(files["grafana/node.json"])
+    panels = [p for top in board["panels"] for p in (top.get("panels") or [top])
+              if p["type"] != "row"]
+    assert len(panels) <= 120
+    assert "instance" in [v["name"] for v in board["templating"]["list"]]
     _proves(uncommented, tmp_path / "out")
 
 

@@ -1,4 +1,5 @@
-"""Dashboards type-check against @grafana/schema 11.6 (tests/grafana_schema_check.py).
+"""Dashboards type-check against @grafana/schema 11.6 and 13.2 (tests/grafana_schema_check.py);
+every test that runs tsc runs once per pinned package set.
 
 Checks every committed dashboard (generated/grafana/*.json and the golden cases' expected
 dashboards) together with a sample built here with grafana-foundation-sdk, and proves the check
@@ -25,6 +26,7 @@ from grafana_foundation_sdk.models import dashboard as dashboard_models
 from grafana_foundation_sdk.models import heatmap as heatmap_models
 from grafana_foundation_sdk.models import prometheus as prometheus_models
 from grafana_schema_check import (
+    PACKAGE_SETS,
     SchemaToolchain,
     SchemaToolchainMissing,
     check_dashboards,
@@ -40,20 +42,28 @@ COMMITTED = sorted(ROOT.glob("generated/grafana/*.json")) + sorted(
 SDK_INTERVAL_KEYS = ("auto", "auto_count", "auto_min")
 
 
-@pytest.fixture(scope="module")
-def toolchain() -> SchemaToolchain:
-    """node and the pinned npm packages; under CI=true their absence fails instead of skipping."""
+@pytest.fixture(scope="module", params=sorted(PACKAGE_SETS))
+def toolchain(request: pytest.FixtureRequest) -> SchemaToolchain:
+    """node and the pinned npm packages of one package set (Grafana 11.6, 13.2); under CI=true
+    their absence fails instead of skipping."""
     try:
-        return find_toolchain()
+        return find_toolchain(request.param)
     except SchemaToolchainMissing as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the Grafana schema check is required under CI=true: {exc}")
         pytest.skip(str(exc))
 
 
-def sdk_sample(strip_interval_keys: bool = True) -> dict[str, Any]:
+# What Grafana 12.4+'s gauge panel requires besides the 11.6 options the SDK's builder writes.
+GAUGE_13 = {"barShape": "flat", "barWidthFactor": 0.5, "effects": {}, "segmentCount": 1,
+            "segmentSpacing": 0.3, "shape": "gauge"}
+
+
+def sdk_sample(strip_interval_keys: bool = True, grafana: str = "11.6") -> dict[str, Any]:
     """A dashboard with what the generator uses: rows, timeseries, heatmap, stat and gauge
-    panels, a data source and a multi-value query variable, thresholds and overrides."""
+    panels, a data source and a multi-value query variable, thresholds and overrides. For
+    Grafana 13 the gauge gets the options its schema added (GAUGE_13); the generator draws
+    no gauge."""
     ds = dashboard_models.DataSourceRef(type_val="prometheus", uid="${datasource}")
     thresholds = dashboard.ThresholdsConfig().mode(dashboard_models.ThresholdsMode.ABSOLUTE).steps([
         dashboard_models.Threshold(value=None, color="green"),
@@ -111,6 +121,8 @@ def sdk_sample(strip_interval_keys: bool = True) -> dict[str, Any]:
         .with_row(dashboard.Row("Details").collapsed(True).with_panel(
             timeseries.Panel().title("Collapsed").datasource(ds).with_target(query("up")))))
     data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    if grafana != "11.6":
+        next(p for p in data["panels"] if p["type"] == "gauge")["options"].update(GAUGE_13)
     if strip_interval_keys:
         for variable in data["templating"]["list"]:
             if variable["type"] != "interval":
@@ -125,7 +137,8 @@ def write(path: Path, data: dict[str, Any]) -> Path:
 
 
 def test_sdk_sample_matches_grafana_schema(toolchain: SchemaToolchain, tmp_path: Path) -> None:
-    errors = check_dashboards([write(tmp_path / "sdk_sample.json", sdk_sample())], toolchain)
+    sample = sdk_sample(grafana=toolchain.grafana)
+    errors = check_dashboards([write(tmp_path / "sdk_sample.json", sample)], toolchain)
     assert not errors, "\n".join(errors)
 
 
@@ -133,10 +146,28 @@ def test_committed_dashboards_match_grafana_schema(
         toolchain: SchemaToolchain, tmp_path: Path) -> None:
     """generated/grafana/*.json and tests/golden/*/expected/grafana/*.json, in one tsc run (with
     the SDK sample, so that the run never checks nothing)."""
-    sample = write(tmp_path / "sdk_sample.json", sdk_sample())
+    sample = write(tmp_path / "sdk_sample.json", sdk_sample(grafana=toolchain.grafana))
     errors = check_dashboards([*COMMITTED, sample], toolchain)
     assert not errors, f"{len(errors)} error(s) in {len(COMMITTED)} dashboards:\n" + "\n".join(
         errors)
+
+
+def test_package_sets_type_the_same_panels() -> None:
+    """Each set's panelcfg.ts exports the same plugin namespaces (dashboard.ts imports them
+    all), by the import paths its @grafana/schema resolves: `.js` files for 11.6, extension-less
+    subpaths since 12.4; and each set pins exact versions in package.json and its lock."""
+    exported = re.compile(r"^export type \* as (\w+) from '([^']+)';$", re.M)
+    found = {}
+    for grafana, folder in PACKAGE_SETS.items():
+        found[grafana] = dict(exported.findall((folder / "panelcfg.ts").read_text()))
+        pins = json.loads((folder / "package.json").read_text())["dependencies"]
+        lock = json.loads((folder / "package-lock.json").read_text())["packages"]
+        assert pins["@grafana/schema"].startswith(grafana + ".")
+        for name, version in pins.items():
+            assert lock[f"node_modules/{name}"]["version"] == version
+    assert found["11.6"].keys() == found["13.2"].keys() and len(found["11.6"]) >= 17
+    assert all(path.endswith("_types.gen.js") for path in found["11.6"].values())
+    assert all(path.endswith("_types.gen") for path in found["13.2"].values())
 
 
 def test_sample_uses_the_panel_types_it_should() -> None:
@@ -151,7 +182,7 @@ def test_sdk_interval_keys_are_rejected(toolchain: SchemaToolchain, tmp_path: Pa
     """What the SDK adds to every variable is no VariableModel key in @grafana/schema 11.6;
     tsc names the first excess key of each variable. If this fails because the schema gained
     these keys, stripping them (generator, sdk_sample) is no longer needed."""
-    raw = sdk_sample(strip_interval_keys=False)
+    raw = sdk_sample(strip_interval_keys=False, grafana=toolchain.grafana)
     assert all(key in v for v in raw["templating"]["list"] for key in SDK_INTERVAL_KEYS)
     errors = check_dashboards([write(tmp_path / "raw.json", raw)], toolchain)
     assert len(errors) == len(raw["templating"]["list"]), "\n".join(errors)
@@ -276,7 +307,7 @@ ERROR = re.compile(r"^(?P<file>.+?\.json): (?P<path>\S+)(?: \[.*?\])?: (?P<messa
 def test_broken_dashboards_are_rejected(toolchain: SchemaToolchain, tmp_path: Path) -> None:
     """Each broken copy of the sample fails at the path it was broken at (one tsc run for all,
     with the intact sample beside them, which must still pass)."""
-    sample = sdk_sample()
+    sample = sdk_sample(grafana=toolchain.grafana)
     paths = [write(tmp_path / "intact.json", sample)]
     for i, (mutate, _, _) in enumerate(BROKEN.values()):
         broken = copy.deepcopy(sample)
@@ -306,3 +337,20 @@ def test_json_problems_tsc_would_not_see(toolchain: SchemaToolchain, tmp_path: P
     assert any("duplicate.json: title: duplicate key" in e for e in errors), errors
     assert any("nan.json: cannot read JSON: NaN is not JSON" in e for e in errors), errors
     assert any("list.json: $: a dashboard is a JSON object" in e for e in errors), errors
+
+
+def test_grafana_resource_specs_match_grafana_schema(
+        toolchain: SchemaToolchain, tmp_path: Path) -> None:
+    """The `spec` of each example's Dashboard resource (grafana-resource target), read back
+    from its YAML: Grafana takes it as the dashboard."""
+    import yaml
+
+    from mcgen import api
+    from mcgen.dashboards import resource
+    model = api.validate([ROOT / "specs"])
+    paths = []
+    for svc in model.services:
+        (_, text), = resource.render(svc, model).items()
+        paths.append(write(tmp_path / f"{svc.name}.json", yaml.safe_load(text)["spec"]))
+    errors = check_dashboards(paths, toolchain)
+    assert len(paths) == 3 and not errors, "\n".join(errors)

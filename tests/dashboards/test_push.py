@@ -70,6 +70,7 @@ class Grafana:
         self.url = ""
         self.echo: int | None = None  # answer 500, echoing the Authorization header after
         # this many characters
+        self.schema_version: int | None = None  # as Grafana 12/13: migrate on read to this
 
     def writes(self) -> list[Request]:
         return [r for r in self.requests if r.method != "GET"]
@@ -94,6 +95,9 @@ class Grafana:
             return 200, {"id": len(self.folders), **folder}
         if method == "GET" and path.startswith("/api/dashboards/uid/"):
             found = self.dashboards.get(path.rsplit("/", 1)[1])
+            if found and self.schema_version is not None:
+                found = {**found, "dashboard": {**found["dashboard"],
+                                                "schemaVersion": self.schema_version}}
             return (200, found) if found else (404, {"message": "Dashboard not found"})
         if (method, path) == ("POST", "/api/dashboards/db"):
             return self.save(body)
@@ -229,6 +233,27 @@ def test_second_push_changes_nothing_and_message_option(project: Path, grafana: 
     result = runner.invoke(app, ["push", "--message", "release 42"])
     assert 'updated      shop: "Shop v2" in "Platform" (uid mcgen-shop)' in result.stdout
     assert _saved(grafana)["mcgen-shop"]["message"] == "release 42"
+
+
+def test_grafana_13_migrating_on_read_is_no_change(project: Path, grafana: Grafana) -> None:
+    """Grafana 12/13 keep the legacy /api/dashboards endpoints push uses (deprecated in 13,
+    not removed) but answer with the dashboard migrated to their latest schemaVersion (13.2:
+    42): that is not a change of ours, so a second push writes nothing; a real change is
+    still pushed."""
+    grafana.health = {"commit": "56cd3e92", "database": "ok", "version": "13.2.1"}
+    grafana.schema_version = 42
+    assert runner.invoke(app, ["push"]).exit_code == 0
+    saved = _saved(grafana)
+    assert {body["dashboard"]["schemaVersion"] for body in saved.values()} == {41}
+    grafana.requests.clear()
+    result = runner.invoke(app, ["push"])
+    assert result.exit_code == 0, result.output
+    assert grafana.writes() == [] and result.stdout.splitlines()[-1].endswith(": 4 unchanged")
+    spec = project / "specs" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("Requests served", "Requests answered"))
+    api.generate()
+    result = runner.invoke(app, ["push"])
+    assert result.stdout.splitlines()[-1].endswith(": 1 updated, 3 unchanged"), result.stdout
 
 
 def test_dry_run_reports_and_changes_nothing(project: Path, grafana: Grafana) -> None:

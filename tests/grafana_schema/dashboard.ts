@@ -1,4 +1,4 @@
-// The types a Grafana dashboard JSON must satisfy: @grafana/schema (Grafana 11.6), made
+// The types a Grafana dashboard JSON must satisfy: @grafana/schema (Grafana 11.6 and 13.x), made
 // JSON-shaped (enums -> their literal values) and narrowed per panel type (options and
 // fieldConfig.defaults.custom from the panel plugin's own schema). tests/grafana_schema_check.py
 // writes each dashboard as a module of `export const x = <JSON> satisfies CheckedDashboard;`
@@ -17,25 +17,11 @@ import type {
   RowPanel,
 } from '@grafana/schema';
 
-// The panel plugins' own option types. @grafana/schema exports them only as files ("./dist/*"
-// in its package.json), so they are imported by path; TypeScript maps the `.js` to the `.d.ts`.
-import type * as annolist from '@grafana/schema/dist/esm/raw/composable/annotationslist/panelcfg/x/AnnotationsListPanelCfg_types.gen.js';
-import type * as barchart from '@grafana/schema/dist/esm/raw/composable/barchart/panelcfg/x/BarChartPanelCfg_types.gen.js';
-import type * as bargauge from '@grafana/schema/dist/esm/raw/composable/bargauge/panelcfg/x/BarGaugePanelCfg_types.gen.js';
-import type * as dashlist from '@grafana/schema/dist/esm/raw/composable/dashboardlist/panelcfg/x/DashboardListPanelCfg_types.gen.js';
-import type * as gauge from '@grafana/schema/dist/esm/raw/composable/gauge/panelcfg/x/GaugePanelCfg_types.gen.js';
-import type * as heatmap from '@grafana/schema/dist/esm/raw/composable/heatmap/panelcfg/x/HeatmapPanelCfg_types.gen.js';
-import type * as histogram from '@grafana/schema/dist/esm/raw/composable/histogram/panelcfg/x/HistogramPanelCfg_types.gen.js';
-import type * as logs from '@grafana/schema/dist/esm/raw/composable/logs/panelcfg/x/LogsPanelCfg_types.gen.js';
-import type * as news from '@grafana/schema/dist/esm/raw/composable/news/panelcfg/x/NewsPanelCfg_types.gen.js';
-import type * as piechart from '@grafana/schema/dist/esm/raw/composable/piechart/panelcfg/x/PieChartPanelCfg_types.gen.js';
-import type * as stat from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen.js';
-import type * as statetimeline from '@grafana/schema/dist/esm/raw/composable/statetimeline/panelcfg/x/StateTimelinePanelCfg_types.gen.js';
-import type * as statushistory from '@grafana/schema/dist/esm/raw/composable/statushistory/panelcfg/x/StatusHistoryPanelCfg_types.gen.js';
-import type * as table from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen.js';
-import type * as text from '@grafana/schema/dist/esm/raw/composable/text/panelcfg/x/TextPanelCfg_types.gen.js';
-import type * as timeseries from '@grafana/schema/dist/esm/raw/composable/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen.js';
-import type * as trend from '@grafana/schema/dist/esm/raw/composable/trend/panelcfg/x/TrendPanelCfg_types.gen.js';
+// The panel plugins' own option types, from panelcfg.ts of the package set being checked
+// (this folder's for @grafana/schema 11.6, v13/panelcfg.ts for 13.x: the import paths differ).
+import type {
+  annolist, barchart, bargauge, dashlist, gauge, heatmap, histogram, logs, news, piechart, stat, statetimeline, statushistory, table, text, timeseries, trend,
+} from './panelcfg';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
 
@@ -105,8 +91,9 @@ type PanelOf<T extends string, O, C> = BasePanel & {
 };
 
 /**
- * The panel plugins whose options @grafana/schema 11.6 types, keyed by their plugin id. A panel
- * of any other type is rejected; add it here (with its *PanelCfg_types.gen module) to allow it.
+ * The panel plugins whose options @grafana/schema types, keyed by their plugin id. A panel
+ * of any other type is rejected; add it here (with its *PanelCfg_types.gen module in both
+ * panelcfg.ts files) to allow it.
  */
 export type PanelTypes = {
   annolist: PanelOf<'annolist', annolist.Options, NoCustom>;
