@@ -426,8 +426,9 @@ def test_a_server_echoing_the_token_never_shows_any_of_it(project: Path, grafana
     assert result.exit_code == 1
     assert [r.auth for r in grafana.requests][-1] == f"Bearer {TOKEN}"  # it was echoed
     secret = TOKEN.removeprefix("glsa_")
+    shown = result.output.replace(grafana.url, "<url>")  # its port may share 4 digits
     for start in range(len(secret) - 3):
-        assert secret[start:start + 4] not in result.output, (padding, result.output)
+        assert secret[start:start + 4] not in shown, (padding, result.output)
     lines = result.stderr.splitlines()
     assert lines and all("Grafana failed (500: " in line for line in lines), lines
     assert all(len(line) < 400 for line in lines)
