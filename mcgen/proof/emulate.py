@@ -62,6 +62,12 @@ class Series:
         return self._values
 
     @cached_property
+    def samples(self) -> tuple[object, ...]:
+        """What the samples depend on (not the name or labels): series that agree on it
+        have the same values at the same times."""
+        return (self.start, self.step, self.count, self.interval_ms, self.more, self.offset_ms)
+
+    @cached_property
     def rising(self) -> bool:
         """Never falls: a counter without resets."""
         values = self._values
