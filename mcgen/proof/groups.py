@@ -62,21 +62,36 @@ def _key(name: str, labels: tuple[tuple[str, str], ...]) -> str:
     return promql.selector(name, [Matcher(k, "=", v) for k, v in labels])
 
 
-def values(s: Series, interval_ms: int) -> tuple[list[str], int]:
+def values(s: Series, interval_ms: int) -> tuple[tuple[str, ...], int]:
     """promtool's value notation of a series in a group sampled every `interval_ms`, from
     the series' own t=0, and the sampling slots it fills: compact `a+bxn` segments, or
     each value in its slot with `_` between where the series is sampled less often than
     the group or sits off its grid (shifted between rule evaluations)."""
+    key = (s.samples, interval_ms)  # the text depends on nothing else
+    found = _VALUES.get(key)
+    if found is None:
+        if len(_VALUES) > 8192:
+            _VALUES.clear()
+        found = _VALUES[key] = _values(s, interval_ms)
+    return found
+
+
+# `values` of the samples series hold, worked out once per process: cases and services
+# share scenarios.
+_VALUES: dict[tuple[object, int], tuple[tuple[str, ...], int]] = {}
+
+
+def _values(s: Series, interval_ms: int) -> tuple[tuple[str, ...], int]:
     if s.offset_ms == 0 and s.interval_ms == interval_ms:
         segments = [(s.start, s.step, s.count), *s.more]
-        return ([f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments],
+        return (tuple(f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments),
                 len(s.values()))
     assert s.offset_ms % interval_ms == 0 and s.interval_ms % interval_ms == 0
     tokens = ["_"] * (s.offset_ms // interval_ms)
     for i, value in enumerate(s.values()):
         tokens += ["_"] * (s.interval_ms // interval_ms - 1 if i else 0)
         tokens.append(promql.number(value))
-    return tokens, len(tokens)
+    return tuple(tokens), len(tokens)
 
 
 def input_series(s: Series, interval_ms: int) -> dict[str, str]:

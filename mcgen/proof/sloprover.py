@@ -17,7 +17,6 @@ interval later), where every version sees the same samples, as in a real Prometh
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,7 +201,7 @@ class SloProver:
         if values_at is not None:
             values_at = values_at // self.eval_ms * self.eval_ms
         for shift in (0, math.gcd(STEP_MS, self.eval_ms) // 2):
-            series = [dataclasses.replace(s, offset_ms=shift) for s in on_grid]
+            series = [emulate.shifted(s, shift) for s in on_grid]
             seen = [self._predict(series, end, checks, values_at, e) for e in ENGINES]
             if all(_agree(other, seen[0]) for other in seen[1:]):
                 break
