@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcgen import promtool, write
+from mcgen import parallel, promtool, write
 from mcgen.conventions import header_source
 from mcgen.dashboards import push as pushing
 from mcgen.errors import UsageError
@@ -28,7 +28,8 @@ def validate(paths: list[Path] | None = None, env: str | None = None) -> Model:
 
 def render(paths: list[Path] | None = None, env: str | None = None) -> dict[str, str]:
     """Every output file, in memory: {path relative to the output folder: text}."""
-    return render_all(validate(paths, env))
+    with parallel.fewer_collections():
+        return render_all(validate(paths, env))
 
 
 def generate(paths: list[Path] | None = None, out: Path = DEFAULT_OUT,

@@ -245,6 +245,10 @@ class _Meets:
                 by_name.setdefault(r.name, []).append((rid, r))
             self.reads.append(by_name)
         self.sees: dict[tuple[int, str], bool] = {}
+        # Most pairs of cases neither read a metric the other holds nor hold a series in
+        # common: told apart at once.
+        self.read_names = [None if None in by_name else frozenset(by_name)
+                           for by_name in self.reads]
 
     def banned(self, i: int, j: int) -> list[tuple[int, int]]:
         if (i, j) not in self.memo:
@@ -255,6 +259,9 @@ class _Meets:
         """(first, last + tail) of the holder's samples the reader's checks can see."""
         first, last = None, None
         held, reads = self.held[holder], self.reads[reader]
+        names = self.read_names[reader]
+        if names is not None and names.isdisjoint(held):
+            return None
         for name, named in reads.items():
             candidates = held.get(name, ()) if name is not None else \
                 [h for hs in held.values() for h in hs]
@@ -277,6 +284,8 @@ class _Meets:
             out.append((seen[0] - u.horizon_ms, seen[1] + e))
         if (seen := self._seen(j, i)) is not None:  # v's checks see u's samples
             out.append((-seen[1] - e, v.horizon_ms - seen[0]))
+        if self.keys[i].keys().isdisjoint(self.keys[j]):
+            return out
         shared = [(h, self.keys[j][h.key]) for h in u.held if h.key in self.keys[j]]
         if shared:  # samples apart, an evaluation between
             out.append((min(o.first_ms - h.last_ms for h, o in shared) - e,
