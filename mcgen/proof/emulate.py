@@ -149,6 +149,11 @@ def _expand(start: float, step: float, count: int) -> tuple[float, ...]:
     return tuple(out)
 
 
+def last_value(start: float, step: float, count: int) -> float:
+    """The last value of `start+step x count` as promtool expands it."""
+    return _expand(start, step, count)[-1]
+
+
 LOOKBACK_MS = 300_000
 
 

@@ -369,10 +369,10 @@ def _phased(name: str, labels: tuple[tuple[str, str], ...],
     Each later segment starts one step after the last value, computed the way promtool
     expands `a+bxn`, so the counter never dips (a dip would read as a reset)."""
     steps, inc = incs[0]
-    last = Series(name, labels, 0.0, inc, steps, STEP_MS).values()[-1]
+    last = emulate.last_value(0.0, inc, steps)
     more = []
     for steps, inc in incs[1:]:
         start = last + inc
         more.append((start, inc, steps - 1))
-        last = emulate.Series("", (), start, inc, steps - 1, STEP_MS).values()[-1]
+        last = emulate.last_value(start, inc, steps - 1)
     return Series(name, labels, 0.0, incs[0][1], incs[0][0], STEP_MS, tuple(more))
