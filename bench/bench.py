@@ -473,8 +473,11 @@ def run(args: argparse.Namespace) -> None:
             f"{metrics} metrics (seed {args.seed}), {mcgen}"
         )
 
+        # Each generate run is followed by a floor run: on a shared machine the load
+        # drifts, and runs side by side see about the same.
         times: list[float] = []
         cpus: list[float] = []
+        floor_cpus: list[float] = []
         for attempt in range(args.runs):
             out = work / f"out-{attempt}"
             if out.exists():
@@ -486,10 +489,6 @@ def run(args: argparse.Namespace) -> None:
                 return
             times.append(seconds)
             cpus.append(cpu)
-        files, size = tree_size(work / "out-0")
-
-        floor_cpus: list[float] = []
-        for attempt in range(args.runs):
             dest = work / f"floor-{attempt}"
             shutil.rmtree(dest, ignore_errors=True)
             _, cpu, done = timed_cpu(
@@ -499,6 +498,7 @@ def run(args: argparse.Namespace) -> None:
                 print(f"bench: the floor failed: {done.stderr.strip()[-300:]}")
                 return
             floor_cpus.append(cpu)
+        files, size = tree_size(work / "out-0")
 
         help_times: list[float] = []
         for _ in range(args.help_runs):

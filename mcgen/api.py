@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mcgen import promtool, write
+from mcgen import parallel, promtool, write
 from mcgen.conventions import header_source
 from mcgen.dashboards import push as pushing
 from mcgen.errors import UsageError
@@ -35,7 +35,8 @@ def validate(paths: list[Path] | None = None, env: str | None = None,
 def render(paths: list[Path] | None = None, env: str | None = None,
            config: Path = settings.CONFIG_FILE) -> dict[str, str]:
     """Every output file, in memory: {path relative to the output folder: text}."""
-    return render_all(validate(paths, env, config))
+    with parallel.fewer_collections():
+        return render_all(validate(paths, env, config))
 
 
 def generate(paths: list[Path] | None = None, out: Path = DEFAULT_OUT,

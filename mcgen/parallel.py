@@ -1,17 +1,25 @@
 """Independent work items on every core, results in input order (so output is the same
 whichever worker did what). Forked workers inherit what the caller has loaded, so only
-item indexes and results cross processes. MCGEN_JOBS=1 keeps everything in-process."""
+item indexes and results cross processes. MCGEN_JOBS=1 keeps everything in-process.
+fewer_collections() keeps the garbage collector from running through such work."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Objects allocated between two collections of the youngest generation (Python's default
+# is 700): generation allocates millions of short-lived objects and keeps many (the
+# model, caches), so the default collects often and finds little (a tenth of the CPU).
+FEWER_COLLECTIONS = 10_000
 
 _WORK: tuple[Callable[..., object], Sequence[object]] | None = None
 
@@ -44,3 +52,15 @@ def map_ordered(fn: Callable[[T], R], items: Sequence[T], threshold: int = 16) -
             return list(pool.map(_call, range(len(items)), chunksize=4))  # type: ignore[arg-type]
     finally:
         _WORK = None
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector runs less often inside (in forked workers too),
+    and as before after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], FEWER_COLLECTIONS), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

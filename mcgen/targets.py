@@ -82,6 +82,8 @@ def _service(job: tuple[Service, Model]) -> tuple[dict[str, str], list[SpecProbl
 
 
 def render_all(model: Model) -> dict[str, str]:
+    for name in TARGETS:  # imported once, before any worker is forked, not once in each
+        renderer(name)
     results = map_ordered(_service, [(svc, model) for svc in model.services])
     files: dict[str, str] = {}
     problems: list[SpecProblem] = []

@@ -256,7 +256,6 @@ def _firing(svc: Service) -> dict[str, str]:
 def dashboard(svc: Service) -> dict[str, Any]:
     """The dashboard as a JSON-ready dict."""
     from grafana_foundation_sdk.builders import dashboard as db
-    from grafana_foundation_sdk.cog.encoder import JSONEncoder
     from grafana_foundation_sdk.models import dashboard as dm
     board = svc.dashboard
     plan = panels.plan(svc)
@@ -289,7 +288,7 @@ def dashboard(svc: Service) -> dict[str, Any]:
             builder = builder.with_panel(_panel(item, panel_id(item.key, taken), grid, names))
     if row is not None:
         builder = builder.with_row(row)
-    data: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+    data: dict[str, Any] = plain(builder.build())
     data["annotations"]["list"][1]["target"] = _firing(svc)
     for var in data["templating"]["list"]:
         # The SDK gives every variable an interval variable's settings; Grafana's model
@@ -297,6 +296,41 @@ def dashboard(svc: Service) -> dict[str, Any]:
         for key in ("auto", "auto_count", "auto_min"):
             var.pop(key, None)
     return data
+
+
+def plain(value: Any) -> Any:
+    """What `json.loads(json.dumps(value, cls=the SDK's JSONEncoder))` gives (dicts, lists,
+    strings, numbers, booleans and None, the SDK's objects through their `to_json`),
+    without writing and parsing the text: the types tested in json.dumps' order."""
+    if isinstance(value, str):
+        return str.__str__(value)  # a str enum: its text
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, int):
+        return int.__index__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {_key(k): plain(v) for k, v in value.items()}
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json):
+        return plain(to_json())
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _key(key: object) -> str:
+    """A dict key as json.dumps writes it."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    if key is None or key is True or key is False:
+        return json.dumps(key)
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        return json.dumps(float.__float__(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def render(svc: Service, model: Model) -> dict[str, str]:

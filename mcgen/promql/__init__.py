@@ -31,13 +31,7 @@ class Duration:
     @classmethod
     def parse(cls, text: str) -> Duration:
         """Parse `1h30m`; raises ValueError when the text is not a Prometheus duration."""
-        if not _DURATION_RE.match(text):
-            raise ValueError(f"not a duration: {text!r}")
-        parts = _DURATION_PART.findall(text)
-        order = [_ORDER_INDEX[unit] for _, unit in parts]
-        if order != sorted(set(order)) or len(order) != len(set(order)):
-            raise ValueError(f"units out of order or repeated: {text!r}")
-        return cls(sum(int(n) * _UNIT_MS[unit] for n, unit in parts))
+        return cls(_duration_ms(text))
 
     @property
     def seconds(self) -> float:
@@ -45,14 +39,32 @@ class Duration:
 
     def __str__(self) -> str:
         """Canonical text: largest units first, weeks and years avoided (1d, not 1w)."""
-        if self.ms == 0:
-            return "0s"
-        rest, out = self.ms, []
-        for unit in ("d", "h", "m", "s", "ms"):
-            n, rest = divmod(rest, _UNIT_MS[unit])
-            if n:
-                out.append(f"{n}{unit}")
-        return "".join(out)
+        return _duration_text(self.ms)
+
+
+@lru_cache(maxsize=4096)
+def _duration_ms(text: str) -> int:
+    """A duration's text read once (tests name the same instants often)."""
+    if not _DURATION_RE.match(text):
+        raise ValueError(f"not a duration: {text!r}")
+    parts = _DURATION_PART.findall(text)
+    order = [_ORDER_INDEX[unit] for _, unit in parts]
+    if order != sorted(set(order)) or len(order) != len(set(order)):
+        raise ValueError(f"units out of order or repeated: {text!r}")
+    return sum(int(n) * _UNIT_MS[unit] for n, unit in parts)
+
+
+@lru_cache(maxsize=4096)
+def _duration_text(ms: int) -> str:
+    """Duration's text, worked out once per length (tests print the same instants often)."""
+    if ms == 0:
+        return "0s"
+    rest, out = ms, []
+    for unit in ("d", "h", "m", "s", "ms"):
+        n, rest = divmod(rest, _UNIT_MS[unit])
+        if n:
+            out.append(f"{n}{unit}")
+    return "".join(out)
 
 
 _NEEDS_ESCAPE = re.compile(r'[\\"\x00-\x1f\x7f]')

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from mcgen.promql import Duration
 
@@ -33,7 +34,7 @@ class Condition:
     spent: Fraction  # share of the period's budget the long window spends at the factor
 
     def factor(self, period: Duration) -> float:
-        return float(self.spent * Fraction(period.ms, self.long.ms))
+        return _factor(self.spent, period.ms, self.long.ms)
 
     def describe(self, period: Duration) -> str:
         return (f"{self.long} and {self.short} burn rates above {factor_text(self, period)} "
@@ -75,6 +76,13 @@ def objective_ratio(objective: float) -> float:
     return float(Decimal(repr(objective)) / 100)
 
 
+@lru_cache(maxsize=1024)
+def _factor(spent: Fraction, period_ms: int, long_ms: int) -> float:
+    """Worked out once per condition and period (exact fractions are slow)."""
+    return float(spent * Fraction(period_ms, long_ms))
+
+
+@lru_cache(maxsize=1024)
 def budget(objective: float) -> float:
     """99.9 -> 0.001 (not 1 - 0.999 = 0.0010000000000000009)."""
     return float(1 - Decimal(repr(objective)) / 100)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeAlias
 
 from mcgen.promql.gofuncs import DIRECTIVE, FLOAT_FUNCS, STR_FUNCS, go_float, printf
@@ -241,8 +242,10 @@ def literal(text: str) -> str:
     return _OPEN.sub('{{ "{{" }}', text)
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str) -> Template:
-    """Parse an annotation template, raising :class:`TemplateProblem` outside the subset."""
+    """Parse an annotation template, raising :class:`TemplateProblem` outside the subset
+    (each text once: a Template does not change)."""
     parts: list[str | _Node] = []
     i, trim = 0, False
     while True:

@@ -15,11 +15,36 @@ them), which keeps this honest.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Generic, TypeVar, overload
 
 from mcgen.promql import Matcher
+
+T = TypeVar("T")
+
+
+class _cached(Generic[T]):
+    """functools.cached_property without its lock (Python 3.11 takes one on every first
+    read: most of the cost of a series' properties): computed on first read, then a
+    plain attribute of the instance."""
+
+    def __init__(self, fn: Callable[[Any], T]) -> None:
+        self.fn, self.name = fn, fn.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _cached[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+    def __get__(self, obj: object | None, owner: type | None = None) -> T | _cached[T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 
 @dataclass(frozen=True)
@@ -61,13 +86,19 @@ class Series:
     def values(self) -> tuple[float, ...]:
         return self._values
 
-    @cached_property
+    @_cached
+    def samples(self) -> tuple[object, ...]:
+        """What the samples depend on (not the name or labels): series that agree on it
+        have the same values at the same times."""
+        return (self.start, self.step, self.count, self.interval_ms, self.more, self.offset_ms)
+
+    @_cached
     def rising(self) -> bool:
         """Never falls: a counter without resets."""
         values = self._values
         return all(a <= b for a, b in zip(values, values[1:], strict=False))
 
-    @cached_property
+    @_cached
     def _values(self) -> tuple[float, ...]:
         out = _expand(self.start, self.step, self.count)
         for start, step, count in self.more:
@@ -79,20 +110,25 @@ class Series:
         return _points(self.values(), self.interval_ms, self.offset_ms, lo_ms, hi_ms,
                        engine.left_open)
 
-    @cached_property
+    @_cached
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
 
     def label(self, name: str) -> str:
         return self.label_map.get(name, "")
 
-    @cached_property
+    @_cached
     def sort_key(self) -> list[tuple[str, str]]:
         return sorted([("__name__", self.name), *self.labels])
 
     def matches(self, name: str, matchers: Iterable[Matcher], engine: Engine = V2) -> bool:
         return self.name == name and all(m.matches(self.label(m.label), engine.dot_all)
                                          for m in matchers)
+
+
+def shifted(series: Series, offset_ms: int) -> Series:
+    """The series with its samples from t=`offset_ms` (itself when they already are)."""
+    return series if series.offset_ms == offset_ms else replace(series, offset_ms=offset_ms)
 
 
 def _points(values: Sequence[float], interval_ms: int, offset_ms: int, lo_ms: int, hi_ms: int,
@@ -111,6 +147,11 @@ def _expand(start: float, step: float, count: int) -> tuple[float, ...]:
         value += step  # promtool's parser adds repeatedly, it does not multiply
         out.append(value)
     return tuple(out)
+
+
+def last_value(start: float, step: float, count: int) -> float:
+    """The last value of `start+step x count` as promtool expands it."""
+    return _expand(start, step, count)[-1]
 
 
 LOOKBACK_MS = 300_000

@@ -62,21 +62,36 @@ def _key(name: str, labels: tuple[tuple[str, str], ...]) -> str:
     return promql.selector(name, [Matcher(k, "=", v) for k, v in labels])
 
 
-def values(s: Series, interval_ms: int) -> tuple[list[str], int]:
+def values(s: Series, interval_ms: int) -> tuple[tuple[str, ...], int]:
     """promtool's value notation of a series in a group sampled every `interval_ms`, from
     the series' own t=0, and the sampling slots it fills: compact `a+bxn` segments, or
     each value in its slot with `_` between where the series is sampled less often than
     the group or sits off its grid (shifted between rule evaluations)."""
+    key = (s.samples, interval_ms)  # the text depends on nothing else
+    found = _VALUES.get(key)
+    if found is None:
+        if len(_VALUES) > 8192:
+            _VALUES.clear()
+        found = _VALUES[key] = _values(s, interval_ms)
+    return found
+
+
+# `values` of the samples series hold, worked out once per process: cases and services
+# share scenarios.
+_VALUES: dict[tuple[object, int], tuple[tuple[str, ...], int]] = {}
+
+
+def _values(s: Series, interval_ms: int) -> tuple[tuple[str, ...], int]:
     if s.offset_ms == 0 and s.interval_ms == interval_ms:
         segments = [(s.start, s.step, s.count), *s.more]
-        return ([f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments],
+        return (tuple(f"{promql.number(a)}+{promql.number(b)}x{n}" for a, b, n in segments),
                 len(s.values()))
     assert s.offset_ms % interval_ms == 0 and s.interval_ms % interval_ms == 0
     tokens = ["_"] * (s.offset_ms // interval_ms)
     for i, value in enumerate(s.values()):
         tokens += ["_"] * (s.interval_ms // interval_ms - 1 if i else 0)
         tokens.append(promql.number(value))
-    return tokens, len(tokens)
+    return tuple(tokens), len(tokens)
 
 
 def input_series(s: Series, interval_ms: int) -> dict[str, str]:
@@ -230,6 +245,10 @@ class _Meets:
                 by_name.setdefault(r.name, []).append((rid, r))
             self.reads.append(by_name)
         self.sees: dict[tuple[int, str], bool] = {}
+        # Most pairs of cases neither read a metric the other holds nor hold a series in
+        # common: told apart at once.
+        self.read_names = [None if None in by_name else frozenset(by_name)
+                           for by_name in self.reads]
 
     def banned(self, i: int, j: int) -> list[tuple[int, int]]:
         if (i, j) not in self.memo:
@@ -240,6 +259,9 @@ class _Meets:
         """(first, last + tail) of the holder's samples the reader's checks can see."""
         first, last = None, None
         held, reads = self.held[holder], self.reads[reader]
+        names = self.read_names[reader]
+        if names is not None and names.isdisjoint(held):
+            return None
         for name, named in reads.items():
             candidates = held.get(name, ()) if name is not None else \
                 [h for hs in held.values() for h in hs]
@@ -262,6 +284,8 @@ class _Meets:
             out.append((seen[0] - u.horizon_ms, seen[1] + e))
         if (seen := self._seen(j, i)) is not None:  # v's checks see u's samples
             out.append((-seen[1] - e, v.horizon_ms - seen[0]))
+        if self.keys[i].keys().isdisjoint(self.keys[j]):
+            return out
         shared = [(h, self.keys[j][h.key]) for h in u.held if h.key in self.keys[j]]
         if shared:  # samples apart, an evaluation between
             out.append((min(o.first_ms - h.last_ms for h, o in shared) - e,

@@ -10,14 +10,13 @@ series keep it quiet. The series and what the alert sees in them are synthetic.p
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcgen import promql
 from mcgen.promql import gotemplate
-from mcgen.proof import scenarios
+from mcgen.proof import emulate, scenarios
 from mcgen.proof.decoys import Decoys
 from mcgen.proof.emulate import ENGINES, Series
 from mcgen.proof.scenarios import Subject, Unprovable
@@ -66,7 +65,7 @@ class Prover(Synthetic):
         fire, quiet = self.targets(subject.threshold, margin)
         series = self.series_for(subject, fire, self.partner(fire, abs(fire - quiet)))
         series += self.decoys.for_fire(subject)  # would keep it quiet if let in
-        series = [dataclasses.replace(s, offset_ms=offset) for s in series]
+        series = [emulate.shifted(s, offset) for s in series]
         step = self.timing.eval_ms
         start = next((t for t in range(0, self.end_ms + 1, step)
                       if self.verdict(series, t, subject.threshold)), None)

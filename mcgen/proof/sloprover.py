@@ -17,7 +17,6 @@ interval later), where every version sees the same samples, as in a real Prometh
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,7 +201,7 @@ class SloProver:
         if values_at is not None:
             values_at = values_at // self.eval_ms * self.eval_ms
         for shift in (0, math.gcd(STEP_MS, self.eval_ms) // 2):
-            series = [dataclasses.replace(s, offset_ms=shift) for s in on_grid]
+            series = [emulate.shifted(s, shift) for s in on_grid]
             seen = [self._predict(series, end, checks, values_at, e) for e in ENGINES]
             if all(_agree(other, seen[0]) for other in seen[1:]):
                 break
@@ -370,10 +369,10 @@ def _phased(name: str, labels: tuple[tuple[str, str], ...],
     Each later segment starts one step after the last value, computed the way promtool
     expands `a+bxn`, so the counter never dips (a dip would read as a reset)."""
     steps, inc = incs[0]
-    last = Series(name, labels, 0.0, inc, steps, STEP_MS).values()[-1]
+    last = emulate.last_value(0.0, inc, steps)
     more = []
     for steps, inc in incs[1:]:
         start = last + inc
         more.append((start, inc, steps - 1))
-        last = emulate.Series("", (), start, inc, steps - 1, STEP_MS).values()[-1]
+        last = emulate.last_value(start, inc, steps - 1)
     return Series(name, labels, 0.0, incs[0][1], incs[0][0], STEP_MS, tuple(more))

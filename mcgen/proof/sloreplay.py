@@ -25,48 +25,73 @@ class Replay:
         self.slo, self.series, self.eval_ms, self.engine = slo, series, eval_ms, engine
         self.times = list(range(0, end_ms + 1, eval_ms))
         self._ordered = emulate.ordered(series)
-        # The series each selector picks, in iteration order: chosen once per replay, not
-        # at each of its evaluations.
-        self._picked: dict[tuple[str, tuple[Matcher, ...]], list[Series]] = {}
+        # The series each selector picks, in iteration order, and their samples (what
+        # their sums depend on): chosen once per replay, not at each of its evaluations.
+        self._picked: dict[tuple[str, tuple[Matcher, ...]], tuple[list[Series], _Key]] = {}
         self._totals: dict[tuple[int, int], float | None] = {}  # a latency SLI's errors reuse
-        # Each series' 5m rate at every evaluation, computed in one pass per series.
         self._index = {t: i for i, t in enumerate(self.times)}
-        self._rates5m: dict[int, list[float | None]] = {}
-        self.errors5m = [self._or_zero(self.errors(t, BASE_WINDOW)) for t in self.times]
-        self.total5m = [self._or_zero(self.total(t, BASE_WINDOW)) for t in self.times]
+        self._grid = (eval_ms, end_ms, engine)
+        total = self._base(*self._total_selector())
+        if slo.error is not None:
+            errors = self._base(slo.error.metric, slo.error.matchers)
+        else:
+            good = self._base(*self._good_selector())
+            errors = [None if t is None else t - (0.0 if g is None else g)
+                      for t, g in zip(total, good, strict=True)]
+        self.errors5m = [0.0 if e is None else e for e in errors]
+        self.total5m = [0.0 if t is None else t for t in total]
 
-    @staticmethod
-    def _or_zero(value: float | None) -> float:
-        return 0.0 if value is None else value
+    def _total_selector(self) -> tuple[str, tuple[Matcher, ...]]:
+        slo = self.slo
+        name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
+        return name, tuple(slo.total.matchers)
+
+    def _good_selector(self) -> tuple[str, tuple[Matcher, ...]]:
+        slo = self.slo
+        return (f"{slo.total.metric}_bucket",
+                (*slo.total.matchers, promql.le_matcher(slo.bound or 0.0)))
+
+    def _pick(self, name: str, matchers: Sequence[Matcher]) -> tuple[list[Series], _Key]:
+        key = (name, tuple(matchers))
+        found = self._picked.get(key)
+        if found is None:
+            picked = [s for s in self._ordered if s.matches(name, matchers, self.engine)]
+            found = self._picked[key] = (picked, tuple(s.samples for s in picked))
+        return found
+
+    def _base(self, name: str, matchers: Sequence[Matcher]) -> list[float | None]:
+        """The sum of the picked series' 5m rates at every evaluation: the same for every
+        replay whose picked series hold the same samples (cases and services share
+        scenarios), so worked out once per process."""
+        picked, samples = self._pick(name, matchers)
+        key = (samples, self._grid)
+        found = _BASE_SUMS.get(key)
+        if found is None:
+            columns = [emulate.rates(s, self.times, BASE_WINDOW.ms, self.engine)
+                       for s in picked]
+            found = [emulate.total([r for r in row if r is not None])
+                     for row in zip(*columns, strict=True)] if columns else \
+                [None] * len(self.times)
+            _BASE_SUMS[key] = _bounded(found)
+        return found
 
     def _sum_rate(self, name: str, matchers: Sequence[Matcher], t: int, w: Duration
                   ) -> float | None:
-        key = (name, tuple(matchers))
-        picked = self._picked.get(key)
-        if picked is None:
-            picked = [s for s in self._ordered if s.matches(name, matchers, self.engine)]
-            self._picked[key] = picked
-        i = self._index.get(t)
-        if w == BASE_WINDOW and i is not None:
-            rates = [r for s in picked if (r := self._base_rates(s)[i]) is not None]
-        else:
-            rates = [r for s in picked
-                     if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
-        return emulate.total(rates)
-
-    def _base_rates(self, s: Series) -> list[float | None]:
-        got = self._rates5m.get(id(s))
-        if got is None:
-            got = emulate.rates(s, self.times, BASE_WINDOW.ms, self.engine)
-            self._rates5m[id(s)] = got
-        return got
+        picked, samples = self._pick(name, matchers)
+        key = (samples, t, w.ms, self.engine)
+        if key in _SUMS:
+            return _SUMS[key]
+        rates = [r for s in picked
+                 if (r := emulate.extrapolated_rate(s, t, w.ms, self.engine)) is not None]
+        found = _SUMS[key] = emulate.total(rates)
+        if len(_SUMS) > _MAX_ENTRIES:
+            _SUMS.clear()
+        return found
 
     def total(self, t: int, w: Duration) -> float | None:
         key = (t, w.ms)
         if key not in self._totals:
-            slo = self.slo
-            name = slo.total.metric if slo.sli == "events" else f"{slo.total.metric}_count"
-            self._totals[key] = self._sum_rate(name, slo.total.matchers, t, w)
+            self._totals[key] = self._sum_rate(*self._total_selector(), t, w)
         return self._totals[key]
 
     def errors(self, t: int, w: Duration) -> float | None:
@@ -74,12 +99,11 @@ class Replay:
         if slo.error is not None:
             return self._sum_rate(slo.error.metric, slo.error.matchers, t, w)
         total = self.total(t, w)
-        good = self._sum_rate(f"{slo.total.metric}_bucket",
-                              (*slo.total.matchers, promql.le_matcher(slo.bound or 0.0)), t, w)
+        good = self._sum_rate(*self._good_selector(), t, w)
         return None if total is None else total - (0.0 if good is None else good)
 
     def at(self, t: int) -> int:
-        return self.times.index(t)
+        return self._index[t]
 
     def ratio(self, t: int, w: Duration) -> float:
         i = self.at(t)
@@ -122,6 +146,18 @@ class Replay:
     def firing(self, t: int) -> list[str]:
         return [a.kind for a in self.slo.alerts
                 if any(self.burning(t, c) for c in burnrate.conditions(a.kind))]
+
+
+_Key = tuple[object, ...]
+_MAX_ENTRIES = 65_536
+_BASE_SUMS: dict[_Key, list[float | None]] = {}
+_SUMS: dict[_Key, float | None] = {}
+
+
+def _bounded(found: list[float | None]) -> list[float | None]:
+    if len(_BASE_SUMS) > _MAX_ENTRIES // 16:
+        _BASE_SUMS.clear()
+    return found
 
 
 def _clear(value: float, limit: float, what: str) -> None:

@@ -284,20 +284,41 @@ def _recorded(series: Sequence[Series], rate: RateInput, t: int, window_ms: int,
               ) -> list[tuple[tuple[str, ...], float]]:
     """The recording rule `sum by (level) (rate(name{selector}[w]))`, filtered by the
     alert's `select`, in the order Prometheus iterates the recorded series."""
-    name, level, select = rate.series, rate.level, rate.select
-    groups: dict[tuple[str, ...], list[float]] = {}
-    for s in _selected(series, name, tuple(rate.selector), engine):
-        r = emulate.extrapolated_rate(s, t, window_ms, engine)
-        if r is not None:
-            groups.setdefault(tuple(s.label(lb) for lb in level), []).append(r)
-    rows = []
-    for key, values in groups.items():
-        labels = dict(zip(level, key, strict=True))
-        if all(m.matches(labels.get(m.label, ""), engine.dot_all) for m in select):
-            rows.append((sorted((k, v) for k, v in labels.items() if v), key,
-                         emulate.total(values) or 0.0))
-    rows.sort(key=lambda row: row[0])
-    return [(key, value) for _, key, value in rows]
+    out = []
+    for key, members in _groups(series, rate, engine):
+        values = [r for s in members
+                  if (r := emulate.extrapolated_rate(s, t, window_ms, engine)) is not None]
+        if values:
+            out.append((key, emulate.total(values) or 0.0))
+    return out
+
+
+_Group = tuple[tuple[str, ...], list[Series]]
+_GROUPS: dict[tuple[object, ...], tuple[Sequence[Series], list[_Group]]] = {}
+
+
+def _groups(series: Sequence[Series], rate: RateInput, engine: Engine) -> list[_Group]:
+    """The groups of `sum by (level)` that the alert's `select` keeps, each with its
+    series, in the order Prometheus iterates the recorded series: the same at every
+    evaluation of a case (a group without a rate at one is left out then), so chosen once."""
+    key = (tuple(map(id, series)), rate.series, rate.selector, rate.level, rate.select,
+           engine)
+    found = _GROUPS.get(key)
+    if found is None:
+        if len(_GROUPS) > 4096:
+            _GROUPS.clear()
+        level = rate.level
+        groups: dict[tuple[str, ...], list[Series]] = {}
+        for s in _selected(series, rate.series, tuple(rate.selector), engine):
+            groups.setdefault(tuple(s.label(lb) for lb in level), []).append(s)
+        rows = []
+        for values, members in groups.items():
+            labels = dict(zip(level, values, strict=True))
+            if all(m.matches(labels.get(m.label, ""), engine.dot_all) for m in rate.select):
+                rows.append((sorted((k, v) for k, v in labels.items() if v), values, members))
+        rows.sort(key=lambda row: row[0])
+        found = _GROUPS[key] = (tuple(series), [(values, members) for _, values, members in rows])
+    return found[1]
 
 
 def _quantile_targets(q: float, buckets: Sequence[float], t: float, up: bool, margin: float
