@@ -142,7 +142,10 @@ def load_one(path: Path) -> RuleFile:
             if root is None:
                 continue
             doc = Document(where, None)
-            doc.data = _Walker(doc, loader).walk(root, ())
+            walker = _Walker(doc, loader)
+            doc.data = walker.walk(root, ())
+            # Duplicate keys, keys that are not strings: Prometheus refuses them too.
+            problems += [Problem(p.pos, p.message, p.hint) for p in walker.problems]
             found = _groups(doc)
             if found is None:
                 continue  # another resource of the bundle

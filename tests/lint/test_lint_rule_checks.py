@@ -137,3 +137,15 @@ def test_a_dedupe_is_no_ranking(tmp_path: Path) -> None:
             "topk by (namespace, pod) (1, max by (namespace, pod, owner_kind) "
             "(kube_pod_owner))) > 0")
     assert "alerts/ranking" not in findings(rules(tmp_path, one("A", expr), "r.yml"))
+
+
+def test_a_duplicate_key_is_refused(tmp_path: Path, promtool: str) -> None:
+    """YAML keeps the last of two equal keys; Prometheus refuses the file."""
+    path = rules(tmp_path, group("{alert: A, expr: up == 0, expr: up == 1, for: 5m}"),
+                 "dup.yml")
+    result = runner.invoke(app, ["lint", "--format", "json", str(path)])
+    found = [(f["rule"], f["line"], f["message"]) for f in json.loads(result.stdout)
+             if f["severity"] == "error"]
+    assert found == [("rules/file", 4, "duplicate key 'expr'")]
+    assert subprocess.run([promtool, "check", "rules", str(path)],
+                          capture_output=True).returncode != 0
