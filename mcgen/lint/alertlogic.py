@@ -218,8 +218,9 @@ def duplicate(ctx: Context, r: Rule) -> Iterator[Finding]:
     for file in ctx.rule_files:
         seen: dict[tuple[str, str, str], int] = {}
         for entry in file.rules:
+            labels = entry.data.get("labels")
             key = (entry.name, entry.expr.text.strip() if entry.expr else "",
-                   repr(sorted((entry.data.get("labels") or {}).items())))
+                   repr(sorted(labels.items()) if isinstance(labels, dict) else labels))
             if key in seen:
                 yield r.finding(entry.pos(entry.kind), f"{entry.kind} `{entry.name}` repeats "
                                 f"the rule at line {seen[key]}", "remove one of them")

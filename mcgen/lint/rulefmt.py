@@ -99,6 +99,9 @@ def _rule(r: Rule, entry: RuleEntry) -> Iterator[Finding]:
                             "write it like 30s, 5m or 1h30m")
     for section in ("labels", "annotations"):
         values = data.get(section)
+        if values is not None and not isinstance(values, dict):
+            yield r.finding(entry.pos(section), f"`{section}` is not a mapping",
+                            f"write `{section}:` as name: value pairs")
         if not isinstance(values, dict):
             continue
         for name, value in values.items():

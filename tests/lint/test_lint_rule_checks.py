@@ -65,6 +65,8 @@ REFUSED = [
      group("{alert: A, expr: up == 0, for: 5m}")),
     ("label name", group("{alert: A, expr: up == 0, labels: {team-name: x}}"),
      group("{alert: A, expr: up == 0, labels: {team_name: x}}")),
+    ("labels not a mapping", group("{alert: A, expr: up == 0, labels: [severity]}"),
+     group("{alert: A, expr: up == 0, labels: {severity: warning}}")),
     ("template", group("{alert: A, expr: up == 0, annotations: {summary: '{{ $value '}}"),
      group("{alert: A, expr: up == 0, annotations: {summary: '{{ $value }}'}}")),
 ]
