@@ -53,11 +53,14 @@ TRIXIE  := $(ENGINES)/trixie/usr/bin
 # amtool (Alertmanager 0.33) proves the specs' routing in `mcgen check`; AMTOOL wins.
 AMTOOL  ?= $(CURDIR)/$(ENGINES)/alertmanager-sid/usr/bin/amtool
 export AMTOOL
-engines:
+# amtool is also linked into the virtualenv's bin/, where mcgen looks for it after AMTOOL and
+# PATH: `.venv/bin/mcgen check` proves the routing without any variable set.
+engines: $(STAMP)
 	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/sid promtool prometheus
 	@$(PYTHON) scripts/fetch-debian.py trixie $(ENGINES)/trixie promtool prometheus
 	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/alertmanager-sid prometheus-alertmanager
 	@$(PYTHON) scripts/fetch-debian.py sid $(ENGINES)/victoria-sid victoria-metrics
+	@ln -sf $(CURDIR)/$(ENGINES)/alertmanager-sid/usr/bin/amtool $(BIN)/amtool
 
 # Node runs the checks of JavaScript-side behaviour (how prom-client spells bucket bounds).
 node:
@@ -93,7 +96,7 @@ go:
 	@command -v go >/dev/null 2>&1 || bash scripts/install-tool.sh go golang-go
 	@bash scripts/install-tool.sh $(GO_CLIENT) golang-github-prometheus-client-golang-dev
 
-generate: $(STAMP)
+generate: $(STAMP) promtool engines
 	$(BIN)/mcgen generate
 
 # The property tests replay the same examples on every run (hypothesis profile "ci",

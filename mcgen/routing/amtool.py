@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,14 +18,17 @@ from mcgen.promql import Matcher
 from mcgen.routing.proof import RouteCase
 
 INSTALL_HINT = ("set AMTOOL=/path/to/amtool (Alertmanager 0.33: `make engines` unpacks Debian "
-                "sid's prometheus-alertmanager into .engines/alertmanager-sid) or put amtool "
-                "on PATH")
+                "sid's prometheus-alertmanager into .engines/alertmanager-sid and links its "
+                "amtool into .venv/bin) or put amtool on PATH")
 TIMEOUT_S = 120
 
 
 def binary() -> str:
-    """AMTOOL, else amtool on PATH."""
-    found = os.environ.get("AMTOOL") or shutil.which("amtool")
+    """AMTOOL, else amtool on PATH, else the one beside the Python running mcgen (a
+    virtualenv's bin/, where `make engines` links Alertmanager 0.33's)."""
+    beside = Path(sys.executable).parent / "amtool"
+    found = os.environ.get("AMTOOL") or shutil.which("amtool") or (
+        str(beside) if os.access(beside, os.X_OK) else None)
     if not found:
         raise ToolError(f"amtool not found (needed to prove the routing); {INSTALL_HINT}")
     return os.path.abspath(found) if os.sep in found else found

@@ -8,6 +8,7 @@ amtool is Alertmanager 0.33's (`make engines`); these tests never skip under CI=
 from __future__ import annotations
 
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,24 @@ def test_an_alert_without_a_firing_test_is_reported(tmp_path: Path, amtool: str)
                      "ShopAvailabilitySLIAbsent"])]
     assert report.problems == [*unproven, "service shop: SLO availability: no firing page and "
                                "ticket to judge the inhibition with"]
+
+
+def test_amtool_is_found_beside_the_python_running_mcgen(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make engines` links amtool into the virtualenv's bin/: `.venv/bin/mcgen check` finds
+    it there with no AMTOOL set and no amtool on PATH; AMTOOL still wins."""
+    from mcgen.errors import ToolError
+    from mcgen.routing import amtool
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.delenv("AMTOOL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ToolError, match="links its amtool into .venv/bin"):
+        amtool.binary()
+    linked = bin_dir / "amtool"
+    linked.write_text("#!/bin/sh\n")
+    linked.chmod(0o755)
+    assert amtool.binary() == str(linked)
+    monkeypatch.setenv("AMTOOL", "/opt/amtool")
+    assert amtool.binary() == "/opt/amtool"
